@@ -1,0 +1,53 @@
+import { ClassicLevel } from 'classic-level'
+import type { BatchOp, KeyRange, KVStore } from './interface.ts'
+
+export interface LevelOptions {
+  /** Open in multi-threaded mode so worker threads can open the same LevelDB (classic-level). */
+  multithreading?: boolean
+  /** fsync every batch (survives power loss, not only process crashes). Default false, as geth. */
+  sync?: boolean
+}
+
+/** KVStore over classic-level (LevelDB). Keys and values are raw bytes. */
+export class LevelKV implements KVStore {
+  readonly db: ClassicLevel<Uint8Array, Uint8Array>
+  private readonly sync: boolean
+
+  private constructor(db: ClassicLevel<Uint8Array, Uint8Array>, sync: boolean) {
+    this.db = db
+    this.sync = sync
+  }
+
+  static async open(location: string, opts: LevelOptions = {}): Promise<LevelKV> {
+    const db = new ClassicLevel<Uint8Array, Uint8Array>(location, {
+      keyEncoding: 'view',
+      valueEncoding: 'view',
+    })
+    await db.open({ multithreading: opts.multithreading ?? false, createIfMissing: true })
+    return new LevelKV(db, opts.sync ?? false)
+  }
+
+  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    return (await this.db.get(key)) ?? undefined
+  }
+  getSync(key: Uint8Array): Uint8Array | undefined {
+    return this.db.getSync(key) ?? undefined
+  }
+  async put(key: Uint8Array, value: Uint8Array): Promise<void> {
+    await this.db.put(key, value)
+  }
+  async del(key: Uint8Array): Promise<void> {
+    await this.db.del(key)
+  }
+  async batch(ops: BatchOp[]): Promise<void> {
+    if (ops.length === 0) return
+    // LevelDB appends a write batch to its log as one record: after a crash it is all there or not at all.
+    await this.db.batch(ops, { sync: this.sync })
+  }
+  async *keys(range: KeyRange): AsyncIterable<Uint8Array> {
+    for await (const k of this.db.keys({ gte: range.gte, lt: range.lt })) yield k
+  }
+  async close(): Promise<void> {
+    await this.db.close()
+  }
+}

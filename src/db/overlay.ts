@@ -1,0 +1,57 @@
+import { bytesToHex, hexToBytes } from '@ethereumjs/util'
+import type { BatchOp, KeyRange, KVReader } from './interface.ts'
+
+/**
+ * A write buffer over a read-only base: reads see buffered writes first. Nothing reaches the base
+ * until the owner takes `ops()` and commits them in one batch, so a failed block leaves no trace.
+ */
+export class Overlay implements KVReader {
+  private readonly writes = new Map<string, Uint8Array | null>()
+  readonly base: KVReader
+
+  constructor(base: KVReader) {
+    this.base = base
+  }
+
+  async get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    const hit = this.writes.get(bytesToHex(key))
+    if (hit !== undefined) return hit ?? undefined
+    return this.base.get(key)
+  }
+  put(key: Uint8Array, value: Uint8Array): void {
+    this.writes.set(bytesToHex(key), value)
+  }
+  del(key: Uint8Array): void {
+    this.writes.set(bytesToHex(key), null)
+  }
+  async *keys(range: KeyRange): AsyncIterable<Uint8Array> {
+    const lo = bytesToHex(range.gte)
+    const hi = bytesToHex(range.lt)
+    const seen = new Set<string>()
+    const merged: string[] = []
+    for await (const k of this.base.keys(range)) {
+      const h = bytesToHex(k)
+      seen.add(h)
+      if (this.writes.get(h) !== null) merged.push(h)
+    }
+    for (const [h, v] of this.writes) {
+      if (v !== null && h >= lo && h < hi && !seen.has(h)) merged.push(h)
+    }
+    merged.sort()
+    for (const h of merged) yield hexToBytes(h as `0x${string}`)
+  }
+  get size(): number {
+    return this.writes.size
+  }
+  ops(): BatchOp[] {
+    const out: BatchOp[] = []
+    for (const [h, v] of this.writes) {
+      const key = hexToBytes(h as `0x${string}`)
+      out.push(v === null ? { type: 'del', key } : { type: 'put', key, value: v })
+    }
+    return out
+  }
+  clear(): void {
+    this.writes.clear()
+  }
+}

@@ -1,0 +1,46 @@
+import type { BatchDBOp, DB } from '@ethereumjs/util'
+import { hexToBytes } from '@ethereumjs/util'
+import { key, Prefix } from './keys.ts'
+import type { KVReader } from './interface.ts'
+
+/** Where trie writes go: an Overlay (committed later in one batch) or anything with put/del. */
+export interface KVSink extends KVReader {
+  put(key: Uint8Array, value: Uint8Array): void | Promise<void>
+}
+
+/**
+ * The ethereumjs `DB` that @ethereumjs/mpt (and MerkleStateManager's code store) sees.
+ * Keys arrive as unprefixed hex: 64 chars are trie node hashes (→ TrieNode table); 66 chars starting
+ * with `63` ('c') are MerkleStateManager's prefixed code hashes (→ Code table). Nodes are content
+ * addressed and shared between state roots, so deletes are ignored (no pruning).
+ */
+export class TrieNodeDB implements DB<string, Uint8Array> {
+  readonly sink: KVSink
+
+  constructor(sink: KVSink) {
+    this.sink = sink
+  }
+
+  static mapKey(hex: string): Uint8Array {
+    const bytes = hexToBytes(`0x${hex}`)
+    if (bytes.length === 33 && bytes[0] === 0x63) return key(Prefix.Code, bytes.subarray(1))
+    return key(Prefix.TrieNode, bytes)
+  }
+
+  async get(k: string): Promise<Uint8Array | undefined> {
+    return this.sink.get(TrieNodeDB.mapKey(k))
+  }
+  async put(k: string, v: Uint8Array): Promise<void> {
+    await this.sink.put(TrieNodeDB.mapKey(k), v)
+  }
+  async del(_k: string): Promise<void> {
+    // content-addressed and shared between roots: never deleted
+  }
+  async batch(ops: BatchDBOp<string, Uint8Array>[]): Promise<void> {
+    for (const op of ops) if (op.type === 'put') await this.put(op.key, op.value)
+  }
+  shallowCopy(): DB<string, Uint8Array> {
+    return new TrieNodeDB(this.sink)
+  }
+  async open(): Promise<void> {}
+}
