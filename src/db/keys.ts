@@ -2,8 +2,8 @@
 export const Prefix = {
   TrieNode: 0x01, // node hash (32) → RLP trie node
   Code: 0x02, // code hash (32) → bytecode
-  FlatAccount: 0x03, // address (20) → RLP [nonce, balance, storageRoot, codeHash] at the canonical head
-  FlatStorage: 0x04, // address (20) ‖ slot (32) → RLP storage value at the canonical head
+  FlatAccount: 0x03, // keccak(address) (32) → RLP [nonce, balance, storageRoot, codeHash] at the canonical head
+  FlatStorage: 0x04, // keccak(address) (32) ‖ keccak(slot) (32) → RLP storage value at the canonical head
   Header: 0x05, // block hash (32) → RLP header
   Body: 0x06, // block hash (32) → RLP [txs, uncles, withdrawals?]
   Receipts: 0x07, // block hash (32) → RLP list of receipts with their gas used per tx
@@ -25,6 +25,7 @@ export const MetaKey = {
   Genesis: 'genesis',
   Schema: 'schema',
   FlatRoot: 'flatroot', // block hash the flat tables describe
+  ChainConfig: 'chainconfig', // the genesis JSON the store was initialised with
 } as const
 export type MetaKey = (typeof MetaKey)[keyof typeof MetaKey]
 

@@ -1,5 +1,10 @@
 import { ClassicLevel } from 'classic-level'
 import type { BatchOp, KeyRange, KVStore } from './interface.ts'
+import { StorageError } from './errors.ts'
+
+function wrap(op: string, err: unknown): StorageError {
+  return new StorageError(`leveldb ${op} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+}
 
 export interface LevelOptions {
   /** Open in multi-threaded mode so worker threads can open the same LevelDB (classic-level). */
@@ -23,12 +28,20 @@ export class LevelKV implements KVStore {
       keyEncoding: 'view',
       valueEncoding: 'view',
     })
-    await db.open({ multithreading: opts.multithreading ?? false, createIfMissing: true })
+    try {
+      await db.open({ multithreading: opts.multithreading ?? false, createIfMissing: true })
+    } catch (err) {
+      throw wrap(`open ${location}`, err)
+    }
     return new LevelKV(db, opts.sync ?? false)
   }
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    return (await this.db.get(key)) ?? undefined
+    try {
+      return (await this.db.get(key)) ?? undefined
+    } catch (err) {
+      throw wrap('get', err)
+    }
   }
   getSync(key: Uint8Array): Uint8Array | undefined {
     return this.db.getSync(key) ?? undefined
@@ -42,7 +55,11 @@ export class LevelKV implements KVStore {
   async batch(ops: BatchOp[]): Promise<void> {
     if (ops.length === 0) return
     // LevelDB appends a write batch to its log as one record: after a crash it is all there or not at all.
-    await this.db.batch(ops, { sync: this.sync })
+    try {
+      await this.db.batch(ops, { sync: this.sync })
+    } catch (err) {
+      throw wrap('batch', err)
+    }
   }
   async *keys(range: KeyRange): AsyncIterable<Uint8Array> {
     for await (const k of this.db.keys({ gte: range.gte, lt: range.lt })) yield k

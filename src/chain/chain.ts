@@ -1,0 +1,222 @@
+// The block tree: insert a block on a known parent (executing it), keep side chains, move the
+// canonical head (reorgs rewrite the canonical index and roll the flat state), and remember invalid
+// blocks. Every insert and every head move is ONE atomic batch.
+import type { Block, BlockHeader } from '@ethereumjs/block'
+import type { Common } from '@ethereumjs/common'
+import { bytesToHex, equalsBytes } from '@ethereumjs/util'
+import type { Logger } from 'pino'
+import { ChainStore } from '../db/chain-store.ts'
+import { applyDiffOps, decodeStateDiff, encodeStateDiff, revertDiffOps } from '../db/flat-state.ts'
+import type { BatchOp, KVStore } from '../db/interface.ts'
+import { MetaKey, Prefix } from '../db/keys.ts'
+import type { StoredReceipt } from '../db/receipts.ts'
+import type { ExecutionOutcome } from '../exec/outcome.ts'
+import type { Executor } from '../exec/sequential.ts'
+import { validateBody, validateHeaderAgainstParent, validateOutcome } from '../exec/validate.ts'
+import { DatadirError, InvalidBlockError } from '../util/errors.ts'
+import { InvalidBlockCache } from './invalid-cache.ts'
+
+export type InsertStatus = 'imported' | 'known' | 'invalid' | 'unknown-parent'
+
+export interface InsertResult {
+  status: InsertStatus
+  hash: Uint8Array
+  /** For invalid: the reason and the last valid ancestor. */
+  reason?: string
+  message?: string
+  latestValidHash?: Uint8Array | null
+  outcome?: ExecutionOutcome
+  /** Milliseconds spent validating + executing + committing. */
+  elapsedMs?: number
+}
+
+export interface ChainOptions {
+  kv: KVStore
+  common: Common
+  executor: Executor
+  logger: Logger
+}
+
+export class Chain {
+  readonly store: ChainStore
+  readonly common: Common
+  readonly invalid = new InvalidBlockCache()
+  private executor: Executor
+  private readonly logger: Logger
+  private _head!: BlockHeader
+  private _genesis!: BlockHeader
+  /** Serialises inserts and head moves: calls are processed in arrival order. */
+  private queue: Promise<unknown> = Promise.resolve()
+
+  private constructor(opts: ChainOptions) {
+    this.store = new ChainStore(opts.kv, opts.common)
+    this.common = opts.common
+    this.executor = opts.executor
+    this.logger = opts.logger
+  }
+
+  /** Opens an initialised store (see `initGenesis`). */
+  static async open(opts: ChainOptions): Promise<Chain> {
+    const chain = new Chain(opts)
+    const genesisHash = await chain.store.getMeta(MetaKey.Genesis)
+    const headHash = await chain.store.getMeta(MetaKey.Head)
+    if (genesisHash === undefined || headHash === undefined) throw new DatadirError('database is not initialised (run `parallax init` first)')
+    const genesis = await chain.store.getHeader(genesisHash)
+    const head = await chain.store.getHeader(headHash)
+    if (genesis === undefined || head === undefined) throw new DatadirError('database is corrupt: head or genesis header missing')
+    chain._genesis = genesis
+    chain._head = head
+    return chain
+  }
+
+  get head(): BlockHeader {
+    return this._head
+  }
+  get genesis(): BlockHeader {
+    return this._genesis
+  }
+  setExecutor(executor: Executor): void {
+    this.executor = executor
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn)
+    this.queue = run.catch(() => undefined)
+    return run
+  }
+
+  /** Validates, executes and stores `block`; with `setHead`, also makes it the canonical head in the same batch. */
+  insertBlock(block: Block, opts: { setHead?: boolean; blockAccessList?: Uint8Array } = {}): Promise<InsertResult> {
+    return this.serial(() => this.insertInner(block, opts))
+  }
+
+  /** Moves the canonical head (and optionally safe/finalized) to known, executed blocks. */
+  setHead(hash: Uint8Array, pointers: { safe?: Uint8Array; finalized?: Uint8Array } = {}): Promise<void> {
+    return this.serial(async () => {
+      const ops: BatchOp[] = []
+      await this.headOps(hash, ops)
+      if (pointers.safe !== undefined) this.store.metaOps(MetaKey.Safe, pointers.safe, ops)
+      if (pointers.finalized !== undefined) this.store.metaOps(MetaKey.Finalized, pointers.finalized, ops)
+      await this.store.commit(ops)
+      this._head = (await this.store.getHeader(hash))!
+    })
+  }
+
+  private async insertInner(block: Block, opts: { setHead?: boolean; blockAccessList?: Uint8Array }): Promise<InsertResult> {
+    const started = performance.now()
+    const hash = block.hash()
+    const known = this.invalid.get(hash)
+    if (known !== undefined) return { status: 'invalid', hash, ...known }
+    if (await this.store.hasBlock(hash)) {
+      if (opts.setHead === true && !equalsBytes(this._head.hash(), hash)) {
+        const ops: BatchOp[] = []
+        await this.headOps(hash, ops)
+        await this.store.commit(ops)
+        this._head = block.header
+      }
+      return { status: 'known', hash }
+    }
+    const parentInvalid = this.invalid.get(block.header.parentHash)
+    if (parentInvalid !== undefined) {
+      const entry = { reason: 'invalid-ancestor', message: `ancestor is invalid: ${parentInvalid.message}`, latestValidHash: parentInvalid.latestValidHash }
+      this.invalid.add(hash, entry)
+      return { status: 'invalid', hash, ...entry }
+    }
+    const parent = await this.store.getHeader(block.header.parentHash)
+    if (parent === undefined) return { status: 'unknown-parent', hash }
+
+    let outcome: ExecutionOutcome
+    try {
+      validateHeaderAgainstParent(block.header, parent)
+      await validateBody(block, parent)
+      outcome = await this.executor.execute({
+        block,
+        parent,
+        base: this.store.kv,
+        headerByHash: (h) => this.store.getHeader(h),
+        common: this.common,
+        ...(opts.blockAccessList !== undefined ? { blockAccessList: opts.blockAccessList } : {}),
+      })
+      validateOutcome(block, outcome)
+    } catch (err) {
+      if (!(err instanceof InvalidBlockError)) throw err
+      const entry = { reason: err.reason, message: err.message, latestValidHash: parent.hash() }
+      this.invalid.add(hash, entry)
+      this.logger.warn({ number: Number(block.header.number), hash: bytesToHex(hash), reason: err.reason, err: err.message }, 'Invalid block')
+      return { status: 'invalid', hash, ...entry }
+    }
+
+    const ops: BatchOp[] = [...outcome.writes]
+    this.store.blockOps(block, toStored(block, outcome), ops)
+    this.store.stateDiffOps(hash, encodeStateDiff(outcome.stateDiff), ops)
+    if (block.header.difficulty > 0n) {
+      const parentTd = (await this.store.getTotalDifficulty(parent.hash())) ?? 0n
+      this.store.totalDifficultyOps(hash, parentTd + block.header.difficulty, ops)
+    }
+    if (opts.setHead === true) await this.headOps(hash, ops, block)
+    await this.store.commit(ops)
+    if (opts.setHead === true) this._head = block.header
+    return { status: 'imported', hash, outcome, elapsedMs: performance.now() - started }
+  }
+
+  /**
+   * Ops that make `hash` the canonical head: walk back to the canonical chain, unwind the old
+   * branch (canonical index, tx lookups, flat state) and wind the new one.
+   * `pending` is a block being inserted in the same batch (not yet readable from the store).
+   */
+  private async headOps(hash: Uint8Array, ops: BatchOp[], pending?: Block): Promise<void> {
+    const getBlock = async (h: Uint8Array): Promise<Block> => {
+      if (pending !== undefined && equalsBytes(pending.hash(), h)) return pending
+      const b = await this.store.getBlock(h)
+      if (b === undefined) throw new DatadirError(`block ${bytesToHex(h)} is missing from the store`)
+      return b
+    }
+    const getDiff = async (h: Uint8Array, fromOps: BatchOp[]) => {
+      const stored = await this.store.getStateDiffBytes(h)
+      if (stored !== undefined) return decodeStateDiff(stored)
+      for (const op of fromOps) if (op.type === 'put' && op.key[0] === Prefix.StateDiff && equalsBytes(op.key.subarray(1), h)) return decodeStateDiff(op.value)
+      throw new DatadirError(`state diff of ${bytesToHex(h)} is missing`)
+    }
+    // New branch, from the new head back to the first block that is already canonical.
+    const newBranch: Block[] = []
+    let cursor = await getBlock(hash)
+    while (true) {
+      const canon = await this.store.getCanonicalHash(cursor.header.number)
+      if (canon !== undefined && equalsBytes(canon, cursor.hash())) break
+      newBranch.push(cursor)
+      if (cursor.header.number === 0n) break
+      cursor = await getBlock(cursor.header.parentHash)
+    }
+    const ancestorNumber = newBranch.length > 0 ? newBranch[newBranch.length - 1]!.header.number - 1n : cursor.header.number
+    // Old branch: canonical blocks above the ancestor, from the current head down.
+    for (let n = this._head.number; n > ancestorNumber; n--) {
+      const h = await this.store.getCanonicalHash(n)
+      if (h === undefined) continue
+      const old = await getBlock(h)
+      revertDiffOps(await getDiff(h, ops), ops)
+      this.store.txLookupOps(old, false, ops)
+      this.store.canonicalOps(n, undefined, ops)
+    }
+    for (let i = newBranch.length - 1; i >= 0; i--) {
+      const b = newBranch[i]!
+      applyDiffOps(await getDiff(b.hash(), ops), ops)
+      this.store.txLookupOps(b, true, ops)
+      this.store.canonicalOps(b.header.number, b.hash(), ops)
+    }
+    this.store.metaOps(MetaKey.Head, hash, ops)
+    this.store.metaOps(MetaKey.FlatRoot, hash, ops)
+  }
+}
+
+function toStored(block: Block, outcome: ExecutionOutcome): StoredReceipt[] {
+  return outcome.receipts.map((r, i) => {
+    const s: StoredReceipt = {
+      txType: block.transactions[i]!.type,
+      cumulativeGasUsed: r.cumulativeBlockGasUsed,
+      logs: r.logs as StoredReceipt['logs'],
+    }
+    if ('status' in r) s.status = r.status
+    else s.stateRoot = r.stateRoot
+    return s
+  })
+}

@@ -1,0 +1,51 @@
+// Decoding a block from its RLP, strictly: anything that does not re-encode to the same bytes
+// (missing or extra fork fields, non-canonical integers) is malformed, not "close enough".
+import type { Block } from '@ethereumjs/block'
+import { createBlockFromRLP } from '@ethereumjs/block'
+import type { Common } from '@ethereumjs/common'
+import { equalsBytes } from '@ethereumjs/util'
+import { MalformedBlockError } from '../util/errors.ts'
+
+export function decodeBlock(bytes: Uint8Array, common: Common): Block {
+  let block: Block
+  try {
+    block = createBlockFromRLP(bytes, { common, setHardfork: true })
+  } catch (err) {
+    throw new MalformedBlockError(`cannot decode block: ${err instanceof Error ? err.message : String(err)}`)
+  }
+  if (!equalsBytes(block.serialize(), bytes)) {
+    throw new MalformedBlockError('block RLP is not canonical (fields missing, extra, or not minimally encoded)')
+  }
+  return block
+}
+
+/** Splits a file of concatenated RLP blocks (geth's export format) into one byte range per block. */
+export function* splitRlpStream(data: Uint8Array): Generator<Uint8Array> {
+  let off = 0
+  while (off < data.length) {
+    const len = rlpItemLength(data, off)
+    if (len === undefined || off + len > data.length) {
+      throw new MalformedBlockError(`truncated or invalid RLP at byte ${off}`)
+    }
+    yield data.subarray(off, off + len)
+    off += len
+  }
+}
+
+/** Total length (prefix + payload) of the RLP item at `off`, or undefined when malformed. */
+export function rlpItemLength(data: Uint8Array, off: number): number | undefined {
+  const b = data[off]
+  if (b === undefined) return undefined
+  if (b < 0x80) return 1
+  if (b < 0xb8) return 1 + (b - 0x80)
+  if (b < 0xc0) return longLength(data, off, b - 0xb7)
+  if (b < 0xf8) return 1 + (b - 0xc0)
+  return longLength(data, off, b - 0xf7)
+}
+
+function longLength(data: Uint8Array, off: number, lenOfLen: number): number | undefined {
+  if (off + 1 + lenOfLen > data.length) return undefined
+  let len = 0
+  for (let i = 0; i < lenOfLen; i++) len = len * 256 + data[off + 1 + i]!
+  return 1 + lenOfLen + len
+}

@@ -1,0 +1,201 @@
+// The `parallax` command line: parses flags with commander, builds the logger, and calls the command
+// entry points in src/node/commands.ts. Every failure ends as ONE line on stderr, `Fatal: <message>`,
+// and exit code 1 (geth style); the stack is printed only at --verbosity 4 and above.
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Command, CommanderError, Option } from 'commander'
+import type * as commands from '../node/commands.ts'
+import { ParallaxError } from '../util/errors.ts'
+import { createLogger, type Logger } from '../util/logger.ts'
+import { GLOBAL_DEFAULTS, globalOptions, nodeOptions, parseGlobalFlags, parseNodeFlags, type GlobalFlags } from './flags.ts'
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
+
+export interface CliCommands {
+  initCommand: typeof commands.initCommand
+  importCommand: typeof commands.importCommand
+  nodeCommand: typeof commands.nodeCommand
+}
+
+/** Where the CLI writes, and what it calls; tests replace these. */
+export interface CliIO {
+  stdout: NodeJS.WritableStream
+  stderr: NodeJS.WritableStream
+  /** Log destination; default: fd 2 when stderr is process.stderr, else `stderr`. */
+  logDestination?: NodeJS.WritableStream | number
+  /** Command entry points; default: src/node/commands.ts. */
+  commands?: Partial<CliCommands>
+  /** Listen for SIGINT/SIGTERM in `node` and `import` (default true). */
+  handleSignals?: boolean
+}
+
+// --- version ----------------------------------------------------------------------------------------
+
+/** The package.json version, e.g. `0.1.0`. */
+export function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version?: unknown }
+    return typeof pkg.version === 'string' ? pkg.version : '0.0.0'
+  } catch {
+    return '0.0.0'
+  }
+}
+
+/** `Parallax/v0.1.0/linux-x64/node-v20`, the same string web3_clientVersion answers. */
+export function clientVersion(): string {
+  const nodeMajor = process.versions.node.split('.')[0] ?? '0'
+  return `Parallax/v${packageVersion()}/${process.platform}-${process.arch}/node-v${nodeMajor}`
+}
+
+/** The short git commit of the source tree, or `unknown` (no git, not a checkout). */
+export function gitCommit(): string {
+  try {
+    const out = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 5000,
+    }).trim()
+    return /^[0-9a-f]{4,40}$/.test(out) ? out : 'unknown'
+  } catch {
+    return 'unknown'
+  }
+}
+
+// --- main -------------------------------------------------------------------------------------------
+
+/** Runs the CLI with `argv` (without `node` and the script path); resolves to the exit code. */
+export async function main(argv: string[], io: CliIO = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const state: { verbosity: number } = { verbosity: GLOBAL_DEFAULTS.verbosity }
+  const program = buildProgram(io, state)
+  try {
+    if (argv.length === 0) throw new CommanderError(1, 'parallax.noCommand', "no command given: expected init, import or node (see 'parallax --help')")
+    await program.parseAsync(argv, { from: 'user' })
+    return 0
+  } catch (err) {
+    return reportError(err, io, state.verbosity)
+  }
+}
+
+function reportError(err: unknown, io: CliIO, verbosity: number): number {
+  if (err instanceof CommanderError) {
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0
+    io.stderr.write(`Fatal: ${oneLine(err.message.replace(/^error: /, ''))}\n`)
+    return 1
+  }
+  const message = err instanceof Error ? err.message : String(err)
+  io.stderr.write(`Fatal: ${oneLine(message)}\n`)
+  const expected = err instanceof ParallaxError && (err.code === 'USAGE' || err.code === 'CONFIG' || err.code === 'DATADIR')
+  if (!expected && verbosity >= 4 && err instanceof Error && err.stack !== undefined) io.stderr.write(err.stack + '\n')
+  return 1
+}
+
+function oneLine(s: string): string {
+  return s.replace(/\s*\n\s*/g, ' ').trim()
+}
+
+function buildProgram(io: CliIO, state: { verbosity: number }): Command {
+  // The command modules (and the whole chain stack behind them) load only when a command runs, so
+  // `--version` and `--help` stay fast.
+  const load = (): Promise<typeof commands> => import('../node/commands.ts')
+  const cmds: CliCommands = {
+    initCommand: io.commands?.initCommand ?? (async (o) => (await load()).initCommand(o)),
+    importCommand: io.commands?.importCommand ?? (async (o) => (await load()).importCommand(o)),
+    nodeCommand: io.commands?.nodeCommand ?? (async (o) => (await load()).nodeCommand(o)),
+  }
+  const program = new Command('parallax')
+    .description('Parallax: an Ethereum execution-layer client (Engine API, parallel EVM, LevelDB, libp2p)')
+    .exitOverride()
+    .allowUnknownOption(false)
+    .allowExcessArguments(false)
+    .configureHelp({ showGlobalOptions: true })
+    .configureOutput({
+      writeOut: (s) => void io.stdout.write(s),
+      writeErr: (s) => void io.stderr.write(s),
+      outputError: () => {}, // main() prints the one `Fatal:` line
+    })
+  for (const opt of globalOptions()) program.addOption(opt)
+  program.addOption(new Option('--version', 'print the version and exit'))
+  program.on('option:version', () => {
+    io.stdout.write(`${clientVersion()}\ncommit: ${gitCommit()}\n`)
+    throw new CommanderError(0, 'commander.version', clientVersion())
+  })
+
+  const setup = (cmd: Command): { flags: GlobalFlags; logger: Logger } => {
+    const flags = parseGlobalFlags(cmd.optsWithGlobals())
+    state.verbosity = flags.verbosity
+    const logger = createLogger({
+      verbosity: flags.verbosity,
+      format: flags.logFormat,
+      destination: io.logDestination ?? (io.stderr === process.stderr ? 2 : io.stderr),
+    })
+    return { flags, logger }
+  }
+
+  program
+    .command('init')
+    .description('initialise the data directory with a genesis block (geth genesis.json or preset: dev, mainnet)')
+    .argument('<genesis>', 'genesis.json path or preset name')
+    .action(async (genesis: string, _opts: unknown, cmd: Command) => {
+      const { flags, logger } = setup(cmd)
+      const res = await cmds.initCommand({ datadir: flags.datadir, genesis, logger })
+      const ctx = { hash: res.genesisHash, stateRoot: res.stateRoot, chainId: res.chainId, datadir: flags.datadir }
+      if (res.created) logger.info(ctx, 'Successfully wrote genesis state')
+      else logger.info(ctx, 'Genesis state already present')
+      io.stdout.write(`${res.genesisHash}\n`)
+    })
+
+  program
+    .command('import')
+    .description('import blocks from RLP files (geth export format)')
+    .argument('<files...>', 'block files')
+    .action(async (files: string[], _opts: unknown, cmd: Command) => {
+      const { flags, logger } = setup(cmd)
+      await withInterrupt(logger, io, async (signal) => {
+        const res = await cmds.importCommand({ datadir: flags.datadir, files, logger, signal })
+        logger.info({ imported: res.imported, skipped: res.skipped, number: res.head.number, hash: res.head.hash }, 'Import done')
+      })
+    })
+
+  const node = program.command('node').description('run the node')
+  for (const opt of nodeOptions()) node.addOption(opt)
+  node.action(async (opts: Record<string, unknown>, cmd: Command) => {
+    const { flags, logger } = setup(cmd)
+    const nodeFlags = parseNodeFlags(opts)
+    logger.debug({ ...nodeFlags }, 'Node flags')
+    await withInterrupt(logger, io, (signal) => cmds.nodeCommand({ datadir: flags.datadir, logger, signal }))
+  })
+
+  for (const cmd of program.commands) {
+    cmd.exitOverride().allowUnknownOption(false).allowExcessArguments(false)
+  }
+  return program
+}
+
+/**
+ * Runs `fn` with an AbortSignal aborted on the first SIGINT/SIGTERM; a second one forces exit 1.
+ * Listeners are removed when `fn` settles.
+ */
+async function withInterrupt<T>(logger: Logger, io: CliIO, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController()
+  if (io.handleSignals === false) return fn(controller.signal)
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (!controller.signal.aborted) {
+      logger.info({ signal: sig }, 'Got interrupt, shutting down...')
+      controller.abort(new Error(`interrupted by ${sig}`))
+      return
+    }
+    logger.warn({ signal: sig }, 'Second interrupt, forcing exit')
+    process.exit(1)
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  try {
+    return await fn(controller.signal)
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}

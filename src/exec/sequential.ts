@@ -1,0 +1,96 @@
+// The sequential executor: ethereumjs' runBlock over the block's own state overlay. It is the
+// reference every other executor is compared against.
+import type { Block, BlockHeader } from '@ethereumjs/block'
+import type { Common } from '@ethereumjs/common'
+import { createVM, runBlock } from '@ethereumjs/vm'
+import { InvalidBlockError } from '../util/errors.ts'
+import { StorageError } from '../db/errors.ts'
+import type { KVReader } from '../db/interface.ts'
+import { AncestorHashes, type HeaderByHash } from './ancestors.ts'
+import type { ExecutionOutcome } from './outcome.ts'
+import { computeStateDiff, openBlockState } from './state.ts'
+
+export interface ExecuteRequest {
+  block: Block
+  parent: BlockHeader
+  /** Committed store: trie nodes and code of the parent state are read from here. */
+  base: KVReader
+  headerByHash: HeaderByHash
+  /** The chain's Common (not mutated: the executor works on a copy). */
+  common: Common
+  /** EIP-7928 access list that came with the block (engine payload), RLP. */
+  blockAccessList?: Uint8Array
+}
+
+export interface Executor {
+  readonly kind: 'sequential' | 'parallel'
+  execute(req: ExecuteRequest): Promise<ExecutionOutcome>
+  close?(): Promise<void>
+}
+
+/** Errors that are our fault, not the block's: never turned into INVALID. */
+export function isInternalError(err: unknown): boolean {
+  return err instanceof StorageError || err instanceof TypeError || err instanceof ReferenceError
+}
+
+export class SequentialExecutor implements Executor {
+  readonly kind = 'sequential' as const
+
+  async execute(req: ExecuteRequest): Promise<ExecutionOutcome> {
+    const { block, parent } = req
+    const { overlay, stateManager } = openBlockState(req.base, parent.stateRoot)
+    const common = req.common.copy()
+    common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp })
+    const vm = await createVM({
+      common,
+      stateManager,
+      blockchain: new AncestorHashes(parent, req.headerByHash),
+    })
+    let result
+    try {
+      result = await runBlock(vm, {
+        block,
+        root: parent.stateRoot,
+        clearCache: false,
+        skipBlockValidation: true, // the validator checked header and body before execution
+        skipHeaderValidation: true,
+        setHardfork: true,
+        ...(req.blockAccessList !== undefined ? { blockAccessList: req.blockAccessList } : {}),
+      })
+    } catch (err) {
+      if (isInternalError(err)) throw err
+      throw new InvalidBlockError('execution', errorMessage(err))
+    }
+    const stateDiff = await computeStateDiff(req.base, parent.stateRoot, stateManager)
+    const bal = result.blockLevelAccessList
+    let blobGasUsed: bigint | undefined
+    if (common.isActivatedEIP(4844)) {
+      blobGasUsed = 0n
+      for (const tx of block.transactions) {
+        const hashes = (tx as { blobVersionedHashes?: Uint8Array[] }).blobVersionedHashes
+        if (hashes !== undefined) blobGasUsed += BigInt(hashes.length) * common.param('blobGasPerBlob')
+      }
+    }
+    return {
+      receipts: result.receipts,
+      gasUsed: result.gasUsed,
+      logsBloom: result.logsBloom,
+      receiptsRoot: result.receiptsRoot,
+      stateRoot: result.stateRoot,
+      ...(result.requests !== undefined ? { requests: result.requests } : {}),
+      ...(result.requestsHash !== undefined ? { requestsHash: result.requestsHash } : {}),
+      ...(bal !== undefined && common.isActivatedEIP(7928)
+        ? { blockAccessListHash: bal.hash(), blockAccessList: bal.serialize() }
+        : {}),
+      ...(blobGasUsed !== undefined ? { blobGasUsed } : {}),
+      stateDiff,
+      writes: overlay.ops(),
+      executor: 'sequential',
+      reexecutions: 0,
+    }
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}

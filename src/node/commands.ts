@@ -1,0 +1,129 @@
+// The CLI commands' entry points. The CLI (src/cli) parses flags and calls these.
+import { readFile } from 'node:fs/promises'
+import { bytesToHex } from '@ethereumjs/util'
+import type { Logger } from 'pino'
+import { commonFromGenesis, genesisBlock, loadGenesisFile, loadPreset, writeGenesisState, type GenesisSpec } from '../../config/index.ts'
+import { decodeBlock, splitRlpStream } from '../chain/decode.ts'
+import { initGenesis } from '../chain/genesis.ts'
+import { parallaxCrypto } from '../exec/crypto.ts'
+import { ConfigError, InvalidBlockError } from '../util/errors.ts'
+import { openDatadir, openKV, type PresetMarker } from './datadir.ts'
+import { ImportProgress, logImported } from './import-log.ts'
+
+export interface InitOptions {
+  datadir: string
+  /** Path of a geth-format genesis.json, or a preset name ('dev', 'mainnet'). */
+  genesis: string
+  logger: Logger
+}
+export interface InitResult {
+  genesisHash: `0x${string}`
+  stateRoot: `0x${string}`
+  chainId: bigint
+  /** false when the datadir already held this same genesis (init is idempotent). */
+  created: boolean
+}
+
+export interface ImportOptions {
+  datadir: string
+  files: string[]
+  logger: Logger
+  signal?: AbortSignal
+}
+export interface ImportResult {
+  imported: number
+  skipped: number
+  head: { number: bigint; hash: `0x${string}` }
+}
+
+export interface NodeOptions {
+  datadir: string
+  logger: Logger
+  signal: AbortSignal
+}
+
+async function resolveGenesis(arg: string): Promise<{ spec: GenesisSpec; stored: string }> {
+  if (arg === 'mainnet' || arg === 'dev') {
+    const marker: PresetMarker = { parallaxPreset: arg }
+    return { spec: loadPreset(arg), stored: JSON.stringify(marker) }
+  }
+  const spec = loadGenesisFile(arg)
+  return { spec, stored: await readFile(arg, 'utf8') }
+}
+
+export async function initCommand(opts: InitOptions): Promise<InitResult> {
+  const { spec, stored } = await resolveGenesis(opts.genesis)
+  const common = commonFromGenesis(spec, parallaxCrypto())
+  const kv = await openKV(opts.datadir)
+  try {
+    const { block, created } = await initGenesis(kv, {
+      common,
+      writeState: (o) => writeGenesisState(spec, o),
+      block: (root) => genesisBlock(spec, common, root),
+      chainConfig: stored,
+    })
+    const hash = bytesToHex(block.hash())
+    opts.logger.info({ hash, chainId: spec.config.chainId.toString(), datadir: opts.datadir, created }, 'Successfully wrote genesis state')
+    return { genesisHash: hash, stateRoot: bytesToHex(block.header.stateRoot), chainId: spec.config.chainId, created }
+  } finally {
+    await kv.close()
+  }
+}
+
+export async function importCommand(opts: ImportOptions): Promise<ImportResult> {
+  const node = await openDatadir(opts.datadir, opts.logger)
+  let imported = 0
+  let skipped = 0
+  try {
+    for (const file of opts.files) {
+      let data: Uint8Array
+      try {
+        data = await readFile(file)
+      } catch (err) {
+        throw new ConfigError(`cannot read ${file}: ${(err as Error).message}`)
+      }
+      const chunks = [...splitRlpStream(data)]
+      opts.logger.info({ file, blocks: chunks.length }, 'Importing blockchain')
+      const progress = new ImportProgress(opts.logger, chunks.length)
+      for (const chunk of chunks) {
+        if (opts.signal?.aborted === true) {
+          opts.logger.warn({ imported }, 'Import interrupted')
+          break
+        }
+        const block = decodeBlock(chunk, node.common)
+        const res = await node.chain.insertBlock(block, { setHead: true })
+        if (res.status === 'known') {
+          skipped++
+        } else if (res.status === 'imported') {
+          imported++
+          logImported(opts.logger, block, res)
+        } else if (res.status === 'unknown-parent') {
+          throw new InvalidBlockError('parent', `block #${block.header.number} ${bytesToHex(res.hash)} has an unknown parent ${bytesToHex(block.header.parentHash)}`)
+        } else {
+          throw new InvalidBlockError(res.reason ?? 'invalid', `invalid block #${block.header.number} ${bytesToHex(res.hash)}: ${res.message ?? res.reason}`)
+        }
+        progress.tick(block.header.number)
+      }
+    }
+    const head = node.chain.head
+    opts.logger.info({ number: Number(head.number), hash: bytesToHex(head.hash()), imported, skipped }, 'Import done')
+    return { imported, skipped, head: { number: head.number, hash: bytesToHex(head.hash()) } }
+  } finally {
+    await node.close()
+  }
+}
+
+export async function nodeCommand(opts: NodeOptions): Promise<void> {
+  const node = await openDatadir(opts.datadir, opts.logger)
+  try {
+    const head = node.chain.head
+    opts.logger.info({ number: Number(head.number), hash: bytesToHex(head.hash()), chainId: node.spec.config.chainId.toString() }, 'Loaded most recent local block')
+    await new Promise<void>((resolve) => {
+      if (opts.signal.aborted) return resolve()
+      opts.signal.addEventListener('abort', () => resolve(), { once: true })
+    })
+    opts.logger.info({}, 'Shutting down')
+  } finally {
+    await node.close()
+  }
+}

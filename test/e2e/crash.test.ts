@@ -1,0 +1,96 @@
+// kill -9 an import at random moments, restart, and check the store: the head is consistent, its
+// state root opens, and the flat state equals that of a clean import up to the same head. Then the
+// import resumes to the end. Real processes, real LevelDB.
+import t from 'tap'
+import { spawn, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { splitRlpStream } from '../../src/chain/decode.ts'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { bytesToHex } from '@ethereumjs/util'
+import { REPO_ROOT, locateSuite, reportMissing } from '../helpers/fixtures.ts'
+import { LevelKV } from '../../src/db/level.ts'
+import { Prefix, key, metaKey, MetaKey, readU64be, u64be } from '../../src/db/keys.ts'
+import { openTrie } from '../../src/exec/state.ts'
+import { Overlay } from '../../src/db/overlay.ts'
+import { createBlockHeaderFromRLP } from '@ethereumjs/block'
+
+const BIN = join(REPO_ROOT, 'bin', 'parallax.js')
+const RUNS = Number(process.env['PARALLAX_CRASH_RUNS'] ?? 6)
+
+function cli(args: string[]) {
+  return spawnSync(process.execPath, [BIN, '--verbosity', '2', ...args], { encoding: 'utf8' })
+}
+
+async function dumpFlat(dir: string): Promise<{ head: string; number: bigint; flat: string[]; root: string }> {
+  const kv = await LevelKV.open(join(dir, 'chaindata'))
+  try {
+    const head = (await kv.get(metaKey(MetaKey.Head)))!
+    const flatRoot = (await kv.get(metaKey(MetaKey.FlatRoot)))!
+    if (bytesToHex(head) !== bytesToHex(flatRoot)) throw new Error('flat state does not describe the head')
+    const number = readU64be((await kv.get(key(Prefix.HashToNumber, head)))!)
+    // canonical index consistent up to the head, nothing above it
+    for (let n = 0n; n <= number; n++) if ((await kv.get(key(Prefix.Canonical, u64be(n)))) === undefined) throw new Error(`canonical ${n} missing`)
+    if ((await kv.get(key(Prefix.Canonical, u64be(number + 1n)))) !== undefined) throw new Error('canonical entry above head')
+    const header = createBlockHeaderFromRLP((await kv.get(key(Prefix.Header, head)))!, { skipConsensusFormatValidation: true })
+    // the state root opens: walk the whole account trie
+    const accounts = await openTrie(new Overlay(kv), header.stateRoot).getValueMap()
+    const flat: string[] = []
+    for await (const k of kv.keys({ gte: Uint8Array.of(Prefix.FlatAccount), lt: Uint8Array.of(Prefix.FlatStorage + 1) })) {
+      flat.push(`${bytesToHex(k)}=${bytesToHex((await kv.get(k))!)}`)
+    }
+    if (Object.keys(accounts.values).length !== flat.filter((f) => f.startsWith('0x03')).length) throw new Error('flat accounts differ from the trie')
+    return { head: bytesToHex(head), number, flat, root: bytesToHex(header.stateRoot) }
+  } finally {
+    await kv.close()
+  }
+}
+
+const rel = 'ethereum-execution-apis/tests'
+const suite = locateSuite(rel)
+if (suite === undefined) {
+  reportMissing(rel)
+} else {
+  const genesis = join(suite.path, 'genesis.json')
+  const chainRlp = join(suite.path, 'chain.rlp')
+  const work = mkdtempSync(join(tmpdir(), 'parallax-crash-'))
+  t.teardown(() => rmSync(work, { recursive: true, force: true }))
+
+  // Reference: a clean, uninterrupted import, to learn how long it takes.
+  const ref = join(work, 'ref')
+  t.equal(cli(['init', '--datadir', ref, genesis]).status, 0, 'init reference')
+  const t0 = Date.now()
+  const full = cli(['import', '--datadir', ref, chainRlp])
+  const fullMs = Date.now() - t0
+  t.equal(full.status, 0, `reference import (${fullMs} ms)`)
+
+  for (let run = 0; run < RUNS; run++) {
+    t.test(`kill -9 run ${run}`, async (t) => {
+      const dir = join(work, `crash-${run}`)
+      t.equal(cli(['init', '--datadir', dir, genesis]).status, 0)
+      const delay = 300 + Math.floor(Math.random() * Math.max(fullMs, 500))
+      const child = spawn(process.execPath, [BIN, '--verbosity', '0', 'import', '--datadir', dir, chainRlp], { stdio: 'ignore' })
+      await new Promise((r) => setTimeout(r, delay))
+      child.kill('SIGKILL')
+      await new Promise((r) => child.once('exit', r))
+      const crashed = await dumpFlat(dir)
+      t.pass(`killed after ${delay} ms at head #${crashed.number}`)
+      // A clean import of exactly the blocks up to that head gives the same flat state.
+      const clean = join(work, `clean-${run}`)
+      t.equal(cli(['init', '--datadir', clean, genesis]).status, 0)
+      const prefixFile = join(work, `prefix-${run}.rlp`)
+      const blocks = [...splitRlpStream(readFileSync(chainRlp))].slice(0, Number(crashed.number))
+      writeFileSync(prefixFile, Buffer.concat(blocks))
+      const upTo = cli(['import', '--datadir', clean, prefixFile])
+      t.equal(upTo.status, 0, upTo.stderr)
+      const expected = await dumpFlat(clean)
+      t.equal(crashed.head, expected.head, 'same head hash as a clean import')
+      t.equal(crashed.root, expected.root, 'same state root')
+      t.same(crashed.flat, expected.flat, 'same flat state')
+      // Restart: the import resumes (known blocks skipped) and reaches the reference head.
+      const resumed = cli(['import', '--datadir', dir, chainRlp])
+      t.equal(resumed.status, 0, resumed.stderr)
+      t.equal((await dumpFlat(dir)).head, (await dumpFlat(ref)).head, 'resumed import reaches the reference head')
+    })
+  }
+}

@@ -1,0 +1,138 @@
+import t from 'tap'
+import { createFeeMarket1559Tx } from '@ethereumjs/tx'
+import { createBlock, type Block } from '@ethereumjs/block'
+import { bytesToHex, hexToBytes, privateToAddress } from '@ethereumjs/util'
+import pino from 'pino'
+import { commonFromGenesis, genesisBlock, parseGenesis, writeGenesisState } from '../../../config/index.ts'
+import { Chain } from '../../../src/chain/chain.ts'
+import { initGenesis } from '../../../src/chain/genesis.ts'
+import { MemoryKV } from '../../../src/db/memory.ts'
+import { flatOpsFromTrie } from '../../../src/db/flat-state.ts'
+import { Overlay } from '../../../src/db/overlay.ts'
+import { Prefix, key, u64be } from '../../../src/db/keys.ts'
+import { buildOnParent } from '../../../src/exec/build.ts'
+import { SequentialExecutor } from '../../../src/exec/sequential.ts'
+import { openTrie } from '../../../src/exec/state.ts'
+import type { Common } from '@ethereumjs/common'
+
+const KEY = hexToBytes('0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80')
+const SENDER = bytesToHex(privateToAddress(KEY))
+const silent = pino({ level: 'silent' })
+
+const genesisJson = {
+  config: {
+    chainId: 1337, homesteadBlock: 0, eip150Block: 0, eip155Block: 0, eip158Block: 0, byzantiumBlock: 0,
+    constantinopleBlock: 0, petersburgBlock: 0, istanbulBlock: 0, berlinBlock: 0, londonBlock: 0,
+    mergeNetsplitBlock: 0, terminalTotalDifficulty: 0, shanghaiTime: 0,
+  },
+  gasLimit: '0x1c9c380', difficulty: '0x0', timestamp: '0x0', extraData: '0x',
+  alloc: { [SENDER]: { balance: '0x3635c9adc5dea00000' } },
+}
+
+async function setup() {
+  const spec = parseGenesis(genesisJson)
+  const common = commonFromGenesis(spec)
+  const kv = new MemoryKV()
+  await initGenesis(kv, { common, writeState: (o) => writeGenesisState(spec, o), block: (r) => genesisBlock(spec, common, r), chainConfig: '{}' })
+  const chain = await Chain.open({ kv, common, executor: new SequentialExecutor(), logger: silent })
+  return { kv, chain, common }
+}
+
+let nonceSeq = 0
+async function build(chain: Chain, common: Common, parent: Block['header'], opts: { to: string; nonce: number; salt: number }): Promise<Block> {
+  const tx = createFeeMarket1559Tx(
+    { nonce: BigInt(opts.nonce), to: opts.to as `0x${string}`, value: 1000n + BigInt(opts.salt), gasLimit: 21000n, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n, chainId: 1337n },
+    { common },
+  ).sign(KEY)
+  nonceSeq++
+  const built = await buildOnParent({
+    parent,
+    base: chain.store.kv,
+    headerByHash: (h) => chain.store.getHeader(h),
+    common,
+    attributes: { timestamp: parent.timestamp + 12n, feeRecipient: new Uint8Array(20).fill(opts.salt), prevRandao: new Uint8Array(32), withdrawals: [] },
+    txs: [tx],
+  })
+  t.equal(built.skipped.length, 0, 'built block includes the tx', { skipped: built.skipped.map((s) => s.error) })
+  return built.block
+}
+
+/** Flat tables equal what a walk of the head's state trie gives. */
+async function flatMatchesTrie(kv: MemoryKV, chain: Chain): Promise<boolean> {
+  const ops: { type: string; key: Uint8Array; value?: Uint8Array }[] = []
+  await flatOpsFromTrie((root) => openTrie(new Overlay(kv), root), chain.head.stateRoot, ops as never)
+  const fromTrie = new Map(ops.map((o) => [bytesToHex(o.key), bytesToHex(o.value!)]))
+  const flat = new Map<string, string>()
+  for (const [k, v] of kv.map) if (k.startsWith('0x03') || k.startsWith('0x04')) flat.set(k, bytesToHex(v))
+  if (flat.size !== fromTrie.size) return false
+  for (const [k, v] of fromTrie) if (flat.get(k) !== v) return false
+  return true
+}
+
+function snapshot(kv: MemoryKV): string {
+  return [...kv.map.entries()].map(([k, v]) => `${k}=${bytesToHex(v)}`).sort().join('\n')
+}
+
+t.test('extend, side chain, reorg and back', async (t) => {
+  const { kv, chain, common } = await setup()
+  const g = chain.head
+  const a1 = await build(chain, common, g, { to: '0x' + '11'.repeat(20), nonce: 0, salt: 1 })
+  t.equal((await chain.insertBlock(a1, { setHead: true })).status, 'imported')
+  const a2 = await build(chain, common, a1.header, { to: '0x' + '12'.repeat(20), nonce: 1, salt: 2 })
+  t.equal((await chain.insertBlock(a2, { setHead: true })).status, 'imported')
+  const a3 = await build(chain, common, a2.header, { to: '0x' + '13'.repeat(20), nonce: 2, salt: 3 })
+  t.equal((await chain.insertBlock(a3, { setHead: true })).status, 'imported')
+  t.equal(bytesToHex(chain.head.hash()), bytesToHex(a3.hash()))
+  t.ok(await flatMatchesTrie(kv, chain), 'flat state matches trie at A3')
+
+  // side chain from A1: B2, B3, B4 (not head yet)
+  const b2 = await build(chain, common, a1.header, { to: '0x' + '22'.repeat(20), nonce: 1, salt: 4 })
+  t.equal((await chain.insertBlock(b2)).status, 'imported')
+  const b3 = await build(chain, common, b2.header, { to: '0x' + '23'.repeat(20), nonce: 2, salt: 5 })
+  t.equal((await chain.insertBlock(b3)).status, 'imported')
+  const b4 = await build(chain, common, b3.header, { to: '0x' + '24'.repeat(20), nonce: 3, salt: 6 })
+  t.equal((await chain.insertBlock(b4)).status, 'imported')
+  t.equal(bytesToHex(chain.head.hash()), bytesToHex(a3.hash()), 'side chain does not move the head')
+  t.equal(bytesToHex((await chain.store.getCanonicalHash(2n))!), bytesToHex(a2.hash()))
+
+  await chain.setHead(b4.hash())
+  t.equal(bytesToHex(chain.head.hash()), bytesToHex(b4.hash()), 'reorg to B4')
+  t.equal(bytesToHex((await chain.store.getCanonicalHash(2n))!), bytesToHex(b2.hash()), 'canonical #2 is B2')
+  t.equal(bytesToHex((await chain.store.getCanonicalHash(4n))!), bytesToHex(b4.hash()))
+  t.equal(await chain.store.getTxLocation(a2.transactions[0]!.hash()), undefined, 'A2 tx no longer indexed')
+  t.same((await chain.store.getTxLocation(b2.transactions[0]!.hash()))?.index, 0, 'B2 tx indexed')
+  t.ok(await flatMatchesTrie(kv, chain), 'flat state matches trie after reorg')
+
+  await chain.setHead(a3.hash())
+  t.equal(await chain.store.getCanonicalHash(4n), undefined, 'no canonical #4 after reorg back to a shorter chain')
+  t.equal(bytesToHex((await chain.store.getCanonicalHash(3n))!), bytesToHex(a3.hash()))
+  t.ok(await flatMatchesTrie(kv, chain), 'flat state matches trie after reorg back')
+  t.equal(kv.map.get(bytesToHex(key(Prefix.Canonical, u64be(4n)))), undefined)
+})
+
+t.test('invalid blocks leave the store untouched; descendants are rejected without execution', async (t) => {
+  const { kv, chain, common } = await setup()
+  const good = await build(chain, common, chain.head, { to: '0x' + '11'.repeat(20), nonce: 0, salt: 1 })
+  const bad = createBlock(
+    { header: { ...good.header.toJSON(), stateRoot: new Uint8Array(32).fill(9) }, transactions: good.transactions, withdrawals: [] },
+    { common: good.common },
+  )
+  const before = snapshot(kv)
+  const res = await chain.insertBlock(bad, { setHead: true })
+  t.equal(res.status, 'invalid')
+  t.equal(res.reason, 'execution')
+  t.equal(bytesToHex(res.latestValidHash!), bytesToHex(chain.genesis.hash()), 'latest valid is the parent')
+  t.equal(snapshot(kv), before, 'store byte-for-byte unchanged')
+  const child = createBlock({ header: { parentHash: bad.hash(), number: 2n, timestamp: bad.header.timestamp + 12n, gasLimit: bad.header.gasLimit, baseFeePerGas: 7n }, withdrawals: [] }, { common: good.common })
+  const res2 = await chain.insertBlock(child)
+  t.equal(res2.status, 'invalid')
+  t.equal(res2.reason, 'invalid-ancestor')
+  t.equal(snapshot(kv), before, 'still unchanged')
+  t.equal((await chain.insertBlock(good, { setHead: true })).status, 'imported', 'the honest sibling imports')
+})
+
+t.test('unknown parent', async (t) => {
+  const { chain, common } = await setup()
+  const orphan = createBlock({ header: { parentHash: new Uint8Array(32).fill(1), number: 5n, timestamp: 100n, gasLimit: 30_000_000n, baseFeePerGas: 7n }, withdrawals: [] }, { common })
+  t.equal((await chain.insertBlock(orphan)).status, 'unknown-parent')
+})

@@ -1,0 +1,121 @@
+// LevelKV specifics: persistence across reopen, one big batch seen whole after reopen, getSync, and
+// all-or-nothing batches under kill -9 (a child process is SIGKILLed while or after writing a batch).
+import t from 'tap'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { bytesToHex } from '@ethereumjs/util'
+import type { BatchOp } from '../../../src/db/interface.ts'
+import { prefixEnd, u64be } from '../../../src/db/keys.ts'
+import { LevelKV } from '../../../src/db/level.ts'
+import { REPO_ROOT } from '../../helpers/fixtures.ts'
+
+const tmpRoot = mkdtempSync(join(tmpdir(), 'parallax-level-'))
+t.teardown(() => rmSync(tmpRoot, { recursive: true, force: true }))
+let n = 0
+const freshDir = (): string => join(tmpRoot, `db-${n++}`)
+
+const PFX = Uint8Array.of(0x42)
+const k = (i: number): Uint8Array => Uint8Array.from([...PFX, ...u64be(i)])
+const v = (i: number): Uint8Array => new TextEncoder().encode(`value-${i}-${'x'.repeat(i % 50)}`)
+
+async function countPrefix(kv: LevelKV, prefix: Uint8Array): Promise<number> {
+  let c = 0
+  for await (const _ of kv.keys({ gte: prefix, lt: prefixEnd(prefix) })) c++
+  return c
+}
+
+t.test('writes survive close and reopen', async (t) => {
+  const dir = freshDir()
+  const kv = await LevelKV.open(dir)
+  await kv.put(k(1), v(1))
+  await kv.put(k(2), v(2))
+  await kv.del(k(2))
+  await kv.close()
+  const again = await LevelKV.open(dir)
+  t.same(await again.get(k(1)), v(1))
+  t.equal(await again.get(k(2)), undefined)
+  t.same(again.getSync(k(1)), v(1), 'getSync reads the same')
+  t.equal(again.getSync(k(2)), undefined, 'getSync of a missing key is undefined')
+  await again.close()
+})
+
+t.test('one batch of many ops, then reopen: every op is there', async (t) => {
+  const dir = freshDir()
+  const N = 10_000
+  const kv = await LevelKV.open(dir, { sync: true })
+  await kv.put(k(N + 5), v(0)) // deleted by the batch below
+  const ops: BatchOp[] = []
+  for (let i = 0; i < N; i++) ops.push({ type: 'put', key: k(i), value: v(i) })
+  for (let i = 0; i < N; i += 10) ops.push({ type: 'del', key: k(i) }) // every 10th put is undone
+  ops.push({ type: 'del', key: k(N + 5) })
+  await kv.batch(ops)
+  await kv.close()
+
+  const again = await LevelKV.open(dir)
+  t.equal(await countPrefix(again, PFX), N - N / 10, 'count after reopen')
+  let wrong = 0
+  for (let i = 0; i < N; i++) {
+    const got = again.getSync(k(i))
+    const want = i % 10 === 0 ? undefined : bytesToHex(v(i))
+    if ((got === undefined ? undefined : bytesToHex(got)) !== want) wrong++
+  }
+  t.equal(wrong, 0, 'every value (and every delete) as written')
+  t.same(await again.get(k(1)), v(1), 'async get agrees')
+  t.equal(await again.get(k(N + 5)), undefined, 'pre-existing key deleted in the batch')
+  await again.close()
+})
+
+t.test('a batch is all-or-nothing when the process is killed (SIGKILL)', async (t) => {
+  const N = 10_000
+  // The child is plain ESM over classic-level, opened exactly as LevelKV opens it (LevelKV.batch is a
+  // pass-through to ClassicLevel.batch): a tsx child would cost ~1.4 s of start-up per run.
+  const classicLevelUrl = import.meta.resolve('classic-level')
+  const child = join(tmpRoot, 'crash-child.mjs')
+  writeFileSync(
+    child,
+    `const { ClassicLevel } = await import(${JSON.stringify(classicLevelUrl)})
+const [dir, mode] = process.argv.slice(2)
+const kv = new ClassicLevel(dir, { keyEncoding: 'view', valueEncoding: 'view' })
+await kv.open({ createIfMissing: true })
+await kv.put(Uint8Array.of(0x41), Uint8Array.of(1))
+const ops = []
+for (let i = 0; i < ${N}; i++) {
+  const key = new Uint8Array(9); key[0] = 0x42; new DataView(key.buffer).setBigUint64(1, BigInt(i))
+  ops.push({ type: 'put', key, value: new TextEncoder().encode('v' + i + 'y'.repeat(64)) })
+}
+if (mode === 'sync') {
+  void kv.batch(ops)
+  process.kill(process.pid, 'SIGKILL')
+} else if (mode === 'after') {
+  await kv.batch(ops)
+  process.stdout.write('committed\\n')
+  process.kill(process.pid, 'SIGKILL')
+} else {
+  void kv.batch(ops)
+  const delay = Number(mode)
+  if (delay === 0) setImmediate(() => process.kill(process.pid, 'SIGKILL'))
+  else setTimeout(() => process.kill(process.pid, 'SIGKILL'), delay)
+}
+`,
+  )
+  const outcomes: string[] = []
+  for (const mode of ['after', 'sync', '0', '2']) {
+    const dir = freshDir()
+    const res = spawnSync(process.execPath, [child, dir, mode], {
+      cwd: REPO_ROOT,
+      encoding: 'utf8',
+      timeout: 30_000,
+    })
+    t.equal(res.signal, 'SIGKILL', `child (${mode}) was killed, not exited (stderr: ${res.stderr.slice(0, 300)})`)
+    const kv = await LevelKV.open(dir)
+    t.same(await kv.get(Uint8Array.of(0x41)), Uint8Array.of(1), `write before the batch survived (${mode})`)
+    const count = await countPrefix(kv, PFX)
+    t.ok(count === 0 || count === N, `batch is all or nothing after kill (${mode}): found ${count} of ${N}`)
+    if (mode === 'after') t.equal(count, N, 'a batch that resolved before the kill is all there')
+    outcomes.push(`${mode}:${count === N ? 'all' : 'none'}`)
+    await kv.close()
+  }
+  t.comment(`kill -9 outcomes: ${outcomes.join(' ')}`)
+})
