@@ -141,7 +141,7 @@ export class Chain {
     } catch (err) {
       if (!(err instanceof InvalidBlockError)) throw err
       const entry = { reason: err.reason, message: err.message, latestValidHash: parent.hash() }
-      this.invalid.add(hash, entry)
+      if (err.reason !== 'bodyMismatch') this.invalid.add(hash, entry)
       this.logger.warn({ number: Number(block.header.number), hash: bytesToHex(hash), reason: err.reason, err: err.message }, 'Invalid block')
       return { status: 'invalid', hash, ...entry }
     }

@@ -4,6 +4,8 @@
 import { createRequire } from 'node:module'
 import { ecrecover as jsEcrecover, setLengthLeft } from '@ethereumjs/util'
 import type { CustomCrypto } from '@ethereumjs/common'
+import type { KZG } from '@ethereumjs/util'
+import { createKzg } from './kzg.ts'
 
 interface NativeSecp256k1 {
   ecdsaRecover(sig: Uint8Array, recid: number, msg32: Uint8Array, compressed: boolean): Uint8Array
@@ -25,7 +27,8 @@ const native = loadNative()
 export const nativeSecp256k1 = native !== undefined
 
 function recoveryId(v: bigint, chainId?: bigint): number {
-  const rec = chainId === undefined ? v - 27n : v - (chainId * 2n + 35n)
+  // Typed transactions carry the y-parity (0/1) directly; legacy ones 27/28 or EIP-155's 35+2·chainId.
+  const rec = v === 0n || v === 1n ? v : chainId === undefined ? v - 27n : v - (chainId * 2n + 35n)
   if (rec !== 0n && rec !== 1n) throw new Error('Invalid signature v value')
   return Number(rec)
 }
@@ -50,4 +53,35 @@ export function nativeEcrecover(
 /** customCrypto for every Common Parallax creates. */
 export function parallaxCrypto(extra: CustomCrypto = {}): CustomCrypto {
   return native === undefined ? { ...extra } : { ecrecover: nativeEcrecover, ...extra }
+}
+
+let kzg: KZG | undefined
+
+/**
+ * The KZG library for blob transactions and the point-evaluation precompile: c-kzg (native, with
+ * the mainnet trusted setup), loaded once per process (~2 s: parsing the setup).
+ */
+export function loadKzg(): KZG {
+  kzg ??= createKzg()
+  return kzg
+}
+
+/**
+ * A KZG whose trusted setup is loaded on first use, so processes that never meet a blob (most
+ * imports, the CLI's short commands) do not pay the ~2 s setup.
+ */
+export const lazyKzg: KZG = {
+  blobToKzgCommitment: (...a) => loadKzg().blobToKzgCommitment(...a),
+  computeBlobProof: (...a) => loadKzg().computeBlobProof(...a),
+  verifyProof: (...a) => loadKzg().verifyProof(...a),
+  verifyBlobProofBatch: (...a) => loadKzg().verifyBlobProofBatch(...a),
+  computeCells: (...a) => loadKzg().computeCells(...a),
+  computeCellsAndProofs: (...a) => loadKzg().computeCellsAndProofs(...a),
+  recoverCellsAndProofs: (...a) => loadKzg().recoverCellsAndProofs(...a),
+  verifyCellKzgProofBatch: (...a) => loadKzg().verifyCellKzgProofBatch(...a),
+}
+
+/** customCrypto with native secp256k1 and KZG (needed to decode and verify blob transactions). */
+export function parallaxCryptoWithKzg(): CustomCrypto {
+  return parallaxCrypto({ kzg: lazyKzg })
 }

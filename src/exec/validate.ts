@@ -19,6 +19,7 @@ export type InvalidReason =
   | 'blobGas'
   | 'uncles'
   | 'body'
+  | 'bodyMismatch'
   | 'transactions'
   | 'stateRoot'
   | 'receiptsRoot'
@@ -96,6 +97,13 @@ export async function validateBody(block: Block, parent: BlockHeader): Promise<v
     if (block.uncleHeaders.length > 0 || !equalsBytes(block.header.uncleHash, KECCAK256_RLP_ARRAY)) {
       fail('uncles', 'uncles are not allowed after the merge')
     }
+  }
+  // A body that does not match its header says nothing about the header's hash (another body may
+  // match it): 'bodyMismatch' blocks are rejected but not remembered as invalid.
+  if (!(await block.transactionsTrieIsValid())) fail('bodyMismatch', 'transactions do not match the header transactionsRoot')
+  if (!block.uncleHashIsValid()) fail('bodyMismatch', 'uncles do not match the header ommersHash')
+  if (common.isActivatedEIP(4895) && !(await block.withdrawalsTrieIsValid())) {
+    fail('bodyMismatch', 'withdrawals do not match the header withdrawalsRoot')
   }
   try {
     await block.validateData(false, true, common.isActivatedEIP(7934))

@@ -53,7 +53,7 @@ async function resolveGenesis(arg: string): Promise<{ spec: GenesisSpec; stored:
 
 export async function initCommand(opts: InitOptions): Promise<InitResult> {
   const { spec, stored } = await resolveGenesis(opts.genesis)
-  const common = commonFromGenesis(spec, parallaxCrypto())
+  const common = commonFromGenesis(spec, parallaxCrypto()) // no KZG needed to write a genesis
   const kv = await openKV(opts.datadir)
   try {
     const { block, created } = await initGenesis(kv, {
@@ -63,7 +63,6 @@ export async function initCommand(opts: InitOptions): Promise<InitResult> {
       chainConfig: stored,
     })
     const hash = bytesToHex(block.hash())
-    opts.logger.info({ hash, chainId: spec.config.chainId.toString(), datadir: opts.datadir, created }, 'Successfully wrote genesis state')
     return { genesisHash: hash, stateRoot: bytesToHex(block.header.stateRoot), chainId: spec.config.chainId, created }
   } finally {
     await kv.close()
@@ -106,7 +105,6 @@ export async function importCommand(opts: ImportOptions): Promise<ImportResult> 
       }
     }
     const head = node.chain.head
-    opts.logger.info({ number: Number(head.number), hash: bytesToHex(head.hash()), imported, skipped }, 'Import done')
     return { imported, skipped, head: { number: head.number, hash: bytesToHex(head.hash()) } }
   } finally {
     await node.close()

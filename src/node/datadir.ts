@@ -8,7 +8,7 @@ import { commonFromGenesis, loadPreset, parseGenesis, type GenesisSpec } from '.
 import { Chain } from '../chain/chain.ts'
 import { LevelKV } from '../db/level.ts'
 import { metaKey, MetaKey } from '../db/keys.ts'
-import { parallaxCrypto } from '../exec/crypto.ts'
+import { parallaxCryptoWithKzg } from '../exec/crypto.ts'
 import type { Executor } from '../exec/sequential.ts'
 import { SequentialExecutor } from '../exec/sequential.ts'
 import { ConfigError, DatadirError } from '../util/errors.ts'
@@ -55,7 +55,7 @@ export async function openDatadir(datadir: string, logger: Logger, executor?: Ex
     const stored = await kv.get(metaKey(MetaKey.ChainConfig))
     if (stored === undefined) throw new DatadirError(`${datadir} is not initialised: run \`parallax init --datadir ${datadir} <genesis.json>\` first`)
     const spec = specFromStoredConfig(new TextDecoder().decode(stored))
-    const common = commonFromGenesis(spec, parallaxCrypto())
+    const common = commonFromGenesis(spec, parallaxCryptoWithKzg())
     const chain = await Chain.open({ kv, common, executor: executor ?? new SequentialExecutor(), logger })
     return { kv, chain, common, spec, close: () => kv.close() }
   } catch (err) {

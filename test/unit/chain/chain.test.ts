@@ -136,3 +136,15 @@ t.test('unknown parent', async (t) => {
   const orphan = createBlock({ header: { parentHash: new Uint8Array(32).fill(1), number: 5n, timestamp: 100n, gasLimit: 30_000_000n, baseFeePerGas: 7n }, withdrawals: [] }, { common })
   t.equal((await chain.insertBlock(orphan)).status, 'unknown-parent')
 })
+
+t.test('a wrong body does not poison the header hash', async (t) => {
+  const { chain, common } = await setup()
+  const good = await build(chain, common, chain.head, { to: '0x' + '11'.repeat(20), nonce: 0, salt: 1 })
+  // Same header, no transactions: the body does not match transactionsRoot, the hash is the same.
+  const wrongBody = createBlock({ header: good.header, transactions: [], withdrawals: [] }, { common: good.common })
+  t.equal(bytesToHex(wrongBody.hash()), bytesToHex(good.hash()), 'same hash')
+  const res = await chain.insertBlock(wrongBody, { setHead: true })
+  t.equal(res.status, 'invalid')
+  t.equal(res.reason, 'bodyMismatch')
+  t.equal((await chain.insertBlock(good, { setHead: true })).status, 'imported', 'the right body for that hash still imports')
+})
