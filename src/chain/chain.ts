@@ -30,6 +30,13 @@ export interface InsertResult {
   elapsedMs?: number
 }
 
+export interface HeadChange {
+  /** Blocks that became canonical, oldest first. */
+  added: Block[]
+  /** Blocks that stopped being canonical, newest first. */
+  removed: Block[]
+}
+
 export interface ChainOptions {
   kv: KVStore
   common: Common
@@ -45,6 +52,8 @@ export class Chain {
   private readonly logger: Logger
   private _head!: BlockHeader
   private _genesis!: BlockHeader
+  /** Called after every committed head move with the blocks that became / stopped being canonical. */
+  private readonly headListeners: ((added: Block[], removed: Block[]) => void)[] = []
   /** Serialises inserts and head moves: calls are processed in arrival order. */
   private queue: Promise<unknown> = Promise.resolve()
 
@@ -75,6 +84,13 @@ export class Chain {
   get genesis(): BlockHeader {
     return this._genesis
   }
+  onHeadChange(fn: (added: Block[], removed: Block[]) => void): void {
+    this.headListeners.push(fn)
+  }
+  private emitHead(change: HeadChange): void {
+    if (change.added.length === 0 && change.removed.length === 0) return
+    for (const fn of this.headListeners) fn(change.added, change.removed)
+  }
   setExecutor(executor: Executor): void {
     this.executor = executor
   }
@@ -94,11 +110,12 @@ export class Chain {
   setHead(hash: Uint8Array, pointers: { safe?: Uint8Array; finalized?: Uint8Array } = {}): Promise<void> {
     return this.serial(async () => {
       const ops: BatchOp[] = []
-      await this.headOps(hash, ops)
+      const change = await this.headOps(hash, ops)
       if (pointers.safe !== undefined) this.store.metaOps(MetaKey.Safe, pointers.safe, ops)
       if (pointers.finalized !== undefined) this.store.metaOps(MetaKey.Finalized, pointers.finalized, ops)
       await this.store.commit(ops)
       this._head = (await this.store.getHeader(hash))!
+      this.emitHead(change)
     })
   }
 
@@ -110,9 +127,10 @@ export class Chain {
     if (await this.store.hasBlock(hash)) {
       if (opts.setHead === true && !equalsBytes(this._head.hash(), hash)) {
         const ops: BatchOp[] = []
-        await this.headOps(hash, ops)
+        const change = await this.headOps(hash, ops)
         await this.store.commit(ops)
         this._head = block.header
+        this.emitHead(change)
       }
       return { status: 'known', hash }
     }
@@ -153,9 +171,12 @@ export class Chain {
       const parentTd = (await this.store.getTotalDifficulty(parent.hash())) ?? 0n
       this.store.totalDifficultyOps(hash, parentTd + block.header.difficulty, ops)
     }
-    if (opts.setHead === true) await this.headOps(hash, ops, block)
+    const change = opts.setHead === true ? await this.headOps(hash, ops, block) : undefined
     await this.store.commit(ops)
-    if (opts.setHead === true) this._head = block.header
+    if (change !== undefined) {
+      this._head = block.header
+      this.emitHead(change)
+    }
     return { status: 'imported', hash, outcome, elapsedMs: performance.now() - started }
   }
 
@@ -164,7 +185,8 @@ export class Chain {
    * branch (canonical index, tx lookups, flat state) and wind the new one.
    * `pending` is a block being inserted in the same batch (not yet readable from the store).
    */
-  private async headOps(hash: Uint8Array, ops: BatchOp[], pending?: Block): Promise<void> {
+  private async headOps(hash: Uint8Array, ops: BatchOp[], pending?: Block): Promise<HeadChange> {
+    const removed: Block[] = []
     const getBlock = async (h: Uint8Array): Promise<Block> => {
       if (pending !== undefined && equalsBytes(pending.hash(), h)) return pending
       const b = await this.store.getBlock(h)
@@ -194,6 +216,7 @@ export class Chain {
       if (h === undefined) continue
       const old = await getBlock(h)
       revertDiffOps(await getDiff(h, ops), ops)
+      removed.push(old)
       this.store.txLookupOps(old, false, ops)
       this.store.canonicalOps(n, undefined, ops)
     }
@@ -205,6 +228,24 @@ export class Chain {
     }
     this.store.metaOps(MetaKey.Head, hash, ops)
     this.store.metaOps(MetaKey.FlatRoot, hash, ops)
+    return { added: newBranch.reverse(), removed }
+  }
+
+  /** Is `ancestor` on the chain ending at `head` (inclusive)? Walks parents until the canonical chain. */
+  async isAncestor(head: BlockHeader, ancestor: Uint8Array): Promise<boolean> {
+    const n = await this.store.getNumber(ancestor)
+    if (n === undefined || n > head.number) return false
+    let cursor: BlockHeader | undefined = head
+    while (cursor !== undefined && cursor.number >= n) {
+      if (equalsBytes(cursor.hash(), ancestor)) return true
+      const canon = await this.store.getCanonicalHash(cursor.number)
+      if (canon !== undefined && equalsBytes(canon, cursor.hash())) {
+        const atN = await this.store.getCanonicalHash(n)
+        return atN !== undefined && equalsBytes(atN, ancestor)
+      }
+      cursor = await this.store.getHeader(cursor.parentHash)
+    }
+    return false
   }
 }
 

@@ -51,23 +51,85 @@ export function parseGlobalFlags(raw: Record<string, unknown>): GlobalFlags {
 // --- node flags -------------------------------------------------------------------------------------
 
 export interface NodeFlags {
-  /** Dev mode: dev genesis preset, built-in consensus driver, RPC on :8545. */
+  /** Dev mode: dev genesis, built-in consensus driver, RPC on :8545. */
   dev: boolean
+  /** Seconds between dev blocks; 0 = only when a transaction arrives. */
+  devPeriod: number
+  authrpcAddr: string
+  authrpcPort: number
+  /** Path of the hex JWT secret; default `<datadir>/jwtsecret`, generated when missing. */
+  authrpcJwtsecret: string | undefined
+  http: boolean
+  httpAddr: string
+  httpPort: number
+  /** API namespaces served on --http. */
+  httpApi: string[]
+  /** Worker threads executing transactions; 0 = sequential executor. */
+  execWorkers: number
+  execParallel: boolean
 }
 
 export const NODE_DEFAULTS: NodeFlags = {
   dev: false,
+  devPeriod: 2,
+  authrpcAddr: '127.0.0.1',
+  authrpcPort: 8551,
+  authrpcJwtsecret: undefined,
+  http: false,
+  httpAddr: '127.0.0.1',
+  httpPort: 8545,
+  httpApi: ['eth', 'net', 'web3'],
+  execWorkers: 0,
+  execParallel: false,
 }
 
 export function nodeOptions(): Option[] {
-  return [new Option('--dev', 'dev mode: dev genesis, built-in consensus driver, RPC on :8545').default(NODE_DEFAULTS.dev)]
+  return [
+    new Option('--dev', 'dev mode: dev genesis, built-in consensus driver, HTTP RPC on :8545').default(NODE_DEFAULTS.dev),
+    new Option('--dev.period <seconds>', 'dev mode block interval; 0 = a block per incoming transaction').argParser(intInRange(0, 3600)).default(NODE_DEFAULTS.devPeriod),
+    new Option('--authrpc.addr <ip>', 'Engine API listening address').default(NODE_DEFAULTS.authrpcAddr),
+    new Option('--authrpc.port <port>', 'Engine API listening port (0 = random)').argParser(intInRange(0, 65535)).default(NODE_DEFAULTS.authrpcPort),
+    new Option('--authrpc.jwtsecret <path>', 'JWT secret file (hex); default <datadir>/jwtsecret, created when missing'),
+    new Option('--http', 'enable the HTTP JSON-RPC server').default(NODE_DEFAULTS.http),
+    new Option('--http.addr <ip>', 'HTTP JSON-RPC listening address').default(NODE_DEFAULTS.httpAddr),
+    new Option('--http.port <port>', 'HTTP JSON-RPC listening port (0 = random)').argParser(intInRange(0, 65535)).default(NODE_DEFAULTS.httpPort),
+    new Option('--http.api <list>', 'API namespaces offered over HTTP, comma separated').default(NODE_DEFAULTS.httpApi.join(',')),
+  ]
+}
+
+function str(raw: Record<string, unknown>, key: string, fallback: string): string {
+  const v = raw[key] ?? fallback
+  if (typeof v !== 'string' || v === '') throw new UsageError(`invalid --${key}: ${String(v)}`)
+  return v
+}
+function num(raw: Record<string, unknown>, key: string, fallback: number): number {
+  const v = raw[key] ?? fallback
+  if (typeof v !== 'number') throw new UsageError(`invalid --${key}: ${String(v)}`)
+  return v
+}
+function flag(raw: Record<string, unknown>, key: string, fallback: boolean): boolean {
+  const v = raw[key] ?? fallback
+  if (typeof v !== 'boolean') throw new UsageError(`invalid --${key}: ${String(v)}`)
+  return v
 }
 
 /** Reads the `node` command's own flags out of commander's option values. */
 export function parseNodeFlags(raw: Record<string, unknown>): NodeFlags {
-  const dev = raw['dev'] ?? NODE_DEFAULTS.dev
-  if (typeof dev !== 'boolean') throw new UsageError(`invalid --dev: ${String(dev)}`)
-  return { dev }
+  const jwt = raw['authrpc.jwtsecret']
+  if (jwt !== undefined && (typeof jwt !== 'string' || jwt === '')) throw new UsageError('invalid --authrpc.jwtsecret')
+  return {
+    dev: flag(raw, 'dev', NODE_DEFAULTS.dev),
+    devPeriod: num(raw, 'dev.period', NODE_DEFAULTS.devPeriod),
+    authrpcAddr: str(raw, 'authrpc.addr', NODE_DEFAULTS.authrpcAddr),
+    authrpcPort: num(raw, 'authrpc.port', NODE_DEFAULTS.authrpcPort),
+    authrpcJwtsecret: jwt === undefined ? undefined : resolve(expandHome(jwt)),
+    http: flag(raw, 'http', NODE_DEFAULTS.http),
+    httpAddr: str(raw, 'http.addr', NODE_DEFAULTS.httpAddr),
+    httpPort: num(raw, 'http.port', NODE_DEFAULTS.httpPort),
+    httpApi: str(raw, 'http.api', NODE_DEFAULTS.httpApi.join(',')).split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    execWorkers: NODE_DEFAULTS.execWorkers,
+    execParallel: NODE_DEFAULTS.execParallel,
+  }
 }
 
 // --- value parsers (shared by later flags: ports, limits) -------------------------------------------

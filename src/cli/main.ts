@@ -165,7 +165,10 @@ function buildProgram(io: CliIO, state: { verbosity: number }): Command {
     const { flags, logger } = setup(cmd)
     const nodeFlags = parseNodeFlags(opts)
     logger.debug({ ...nodeFlags }, 'Node flags')
-    await withInterrupt(logger, io, (signal) => cmds.nodeCommand({ datadir: flags.datadir, logger, signal }))
+    const datadirExplicit = cmd.getOptionValueSourceWithGlobals('datadir') !== 'default' && cmd.getOptionValueSourceWithGlobals('datadir') !== undefined
+    await withInterrupt(logger, io, (signal) =>
+      cmds.nodeCommand({ datadir: flags.datadir, datadirExplicit, flags: nodeFlags, logger, signal }),
+    )
   })
 
   for (const cmd of program.commands) {

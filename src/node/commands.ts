@@ -2,6 +2,7 @@
 import { readFile } from 'node:fs/promises'
 import { bytesToHex } from '@ethereumjs/util'
 import type { Logger } from 'pino'
+import type { NodeFlags } from '../cli/flags.ts'
 import { commonFromGenesis, genesisBlock, loadGenesisFile, loadPreset, writeGenesisState, type GenesisSpec } from '../../config/index.ts'
 import { decodeBlock, splitRlpStream } from '../chain/decode.ts'
 import { initGenesis } from '../chain/genesis.ts'
@@ -38,6 +39,9 @@ export interface ImportResult {
 
 export interface NodeOptions {
   datadir: string
+  /** false when --datadir was not given (dev mode then uses a temporary directory). */
+  datadirExplicit?: boolean
+  flags?: Partial<NodeFlags>
   logger: Logger
   signal: AbortSignal
 }
