@@ -1,17 +1,14 @@
 // The `parallax` command line: parses flags with commander, builds the logger, and calls the command
 // entry points in src/node/commands.ts. Every failure ends as ONE line on stderr, `Fatal: <message>`,
 // and exit code 1 (geth style); the stack is printed only at --verbosity 4 and above.
-import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
-import { dirname, join, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { Command, CommanderError, Option } from 'commander'
 import type * as commands from '../node/commands.ts'
 import { ParallaxError } from '../util/errors.ts'
 import { createLogger, type Logger } from '../util/logger.ts'
+import { clientVersion, gitCommit, packageVersion } from '../util/version.ts'
+export { clientVersion, gitCommit, packageVersion }
 import { GLOBAL_DEFAULTS, globalOptions, nodeOptions, parseGlobalFlags, parseNodeFlags, type GlobalFlags } from './flags.ts'
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
 export interface CliCommands {
   initCommand: typeof commands.initCommand
@@ -34,36 +31,6 @@ export interface CliIO {
 // --- version ----------------------------------------------------------------------------------------
 
 /** The package.json version, e.g. `0.1.0`. */
-export function packageVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version?: unknown }
-    return typeof pkg.version === 'string' ? pkg.version : '0.0.0'
-  } catch {
-    return '0.0.0'
-  }
-}
-
-/** `Parallax/v0.1.0/linux-x64/node-v20`, the same string web3_clientVersion answers. */
-export function clientVersion(): string {
-  const nodeMajor = process.versions.node.split('.')[0] ?? '0'
-  return `Parallax/v${packageVersion()}/${process.platform}-${process.arch}/node-v${nodeMajor}`
-}
-
-/** The short git commit of the source tree, or `unknown` (no git, not a checkout). */
-export function gitCommit(): string {
-  try {
-    const out = execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'ignore'],
-      timeout: 5000,
-    }).trim()
-    return /^[0-9a-f]{4,40}$/.test(out) ? out : 'unknown'
-  } catch {
-    return 'unknown'
-  }
-}
-
 // --- main -------------------------------------------------------------------------------------------
 
 /** Runs the CLI with `argv` (without `node` and the script path); resolves to the exit code. */

@@ -2,7 +2,14 @@
 import { readFile } from 'node:fs/promises'
 import { bytesToHex } from '@ethereumjs/util'
 import type { Logger } from 'pino'
-import type { NodeFlags } from '../cli/flags.ts'
+import { NODE_DEFAULTS, type NodeFlags } from '../cli/flags.ts'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createAddressFromPrivateKey, hexToBytes } from '@ethereumjs/util'
+import { DEV_PRIVATE_KEYS } from '../../config/presets/dev-keys.ts'
+import { loadOrCreateJwtSecret } from '../rpc/jwt.ts'
+import { startNode, type RunningNode } from './node.ts'
 import { commonFromGenesis, genesisBlock, loadGenesisFile, loadPreset, writeGenesisState, type GenesisSpec } from '../../config/index.ts'
 import { decodeBlock, splitRlpStream } from '../chain/decode.ts'
 import { initGenesis } from '../chain/genesis.ts'
@@ -116,16 +123,49 @@ export async function importCommand(opts: ImportOptions): Promise<ImportResult> 
 }
 
 export async function nodeCommand(opts: NodeOptions): Promise<void> {
-  const node = await openDatadir(opts.datadir, opts.logger)
+  const flags = { ...NODE_DEFAULTS, ...opts.flags }
+  const log = opts.logger
+  let datadir = opts.datadir
+  let tempDir: string | undefined
+  if (flags.dev) {
+    if (opts.datadirExplicit !== true) {
+      tempDir = await mkdtemp(join(tmpdir(), 'parallax-dev-'))
+      datadir = tempDir
+      log.info({ datadir }, 'Using a temporary data directory for dev mode')
+    }
+    // A fresh dev datadir is initialised with the dev preset; an existing one must hold it.
+    await initCommand({ datadir, genesis: 'dev', logger: log })
+    printDevAccounts(log)
+  }
+  const node = await openDatadir(datadir, log)
+  let running: RunningNode | undefined
   try {
     const head = node.chain.head
-    opts.logger.info({ number: Number(head.number), hash: bytesToHex(head.hash()), chainId: node.spec.config.chainId.toString() }, 'Loaded most recent local block')
+    log.info({ number: Number(head.number), hash: bytesToHex(head.hash()), chainId: node.spec.config.chainId.toString(), datadir }, 'Loaded most recent local block')
+    const jwt = await loadOrCreateJwtSecret({ ...(flags.authrpcJwtsecret !== undefined ? { path: flags.authrpcJwtsecret } : {}), datadir, logger: log })
+    const http = flags.http || flags.dev
+    running = await startNode({
+      chain: node.chain,
+      common: node.common,
+      logger: log,
+      authrpc: { addr: flags.authrpcAddr, port: flags.authrpcPort, jwtSecret: jwt.secret },
+      ...(http ? { http: { addr: flags.httpAddr, port: flags.httpPort, api: flags.httpApi } } : {}),
+      ...(flags.dev ? { dev: { period: flags.devPeriod } } : {}),
+    })
     await new Promise<void>((resolve) => {
       if (opts.signal.aborted) return resolve()
       opts.signal.addEventListener('abort', () => resolve(), { once: true })
     })
-    opts.logger.info({}, 'Shutting down')
+    log.info({}, 'Shutting down')
   } finally {
+    await running?.close()
     await node.close()
+    if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true })
   }
+}
+
+function printDevAccounts(log: Logger): void {
+  const accounts = DEV_PRIVATE_KEYS.map((k, i) => `(${i}) ${createAddressFromPrivateKey(hexToBytes(k)).toString()} key=${k}`)
+  log.info({ balance: '10000 ETH each' }, 'Dev accounts (public test keys, never use them for real funds)')
+  for (const a of accounts) log.info({}, a)
 }

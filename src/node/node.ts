@@ -1,0 +1,122 @@
+// The composition root: wires the chain, txpool, payload builder, engine service, the Engine API
+// server (JWT, :8551, which serves eth_* too), the optional --http server and the dev driver.
+import type { Common } from '@ethereumjs/common'
+import { RLP } from '@ethereumjs/rlp'
+import type { TypedTransaction } from '@ethereumjs/tx'
+import { bytesToBigInt, bytesToHex } from '@ethereumjs/util'
+import { keccak_256 } from '@noble/hashes/sha3.js'
+import type { Logger } from 'pino'
+import { PayloadBuilder, blobBaseFeeAfter } from '../chain/builder.ts'
+import type { Chain } from '../chain/chain.ts'
+import { EngineService } from '../chain/engine.ts'
+import { key, Prefix } from '../db/keys.ts'
+import { createEngineMethods, type BlobSource } from '../engine-api/methods.ts'
+import { createEthMethods } from '../rpc/eth/index.ts'
+import { startRpcServer, type RpcServer } from '../rpc/server.ts'
+import type { MethodTable, RpcHandler } from '../rpc/types.ts'
+import { TxPool, type PoolState } from '../txpool/index.ts'
+import { clientVersion, gitCommit, packageVersion } from '../util/version.ts'
+import { DevDriver } from './dev-driver.ts'
+
+export interface NodeServices {
+  chain: Chain
+  common: Common
+  logger: Logger
+  /** Engine API listener and its JWT secret. */
+  authrpc: { addr: string; port: number; jwtSecret: Uint8Array }
+  http?: { addr: string; port: number; api: string[] }
+  dev?: { period: number }
+  networkId?: bigint
+}
+
+export interface RunningNode {
+  chain: Chain
+  txpool: TxPool
+  engine: EngineService
+  engineServer: RpcServer
+  httpServer: RpcServer | undefined
+  /** Every method the Engine port serves (engine_* and eth_*), for in-process callers. */
+  methods: MethodTable
+  dev: DevDriver | undefined
+  close(): Promise<void>
+}
+
+function poolState(chain: Chain): PoolState {
+  return {
+    headNumber: () => chain.head.number,
+    headTimestamp: () => chain.head.timestamp,
+    baseFee: () => (chain.head.common.isActivatedEIP(1559) ? chain.head.calcNextBaseFee() : 0n),
+    blobBaseFee: () => (chain.head.common.isActivatedEIP(4844) ? blobBaseFeeAfter(chain.head, chain.head.common) : 0n),
+    gasLimit: () => chain.head.gasLimit,
+    async getAccount(address) {
+      // The flat table holds the canonical head's accounts by hashed address.
+      const raw = await chain.store.kv.get(key(Prefix.FlatAccount, keccak_256(address)))
+      if (raw === undefined) return undefined
+      const [nonce, balance] = RLP.decode(raw) as Uint8Array[]
+      return { nonce: bytesToBigInt(nonce!), balance: bytesToBigInt(balance!) }
+    },
+  }
+}
+
+function blobSource(pool: TxPool): BlobSource {
+  return {
+    getBlobs: (h) => pool.getBlobs(h).map((b) => (b === null ? null : { blob: b.blob, proof: b.proof })),
+    getBlobsAndCellProofs: (h) => pool.getBlobsAndCellProofs(h).map((b) => (b === null ? null : { blob: b.blob, proofs: b.proofs })),
+    getCommitment: (h) => pool.getCommitment(h),
+  }
+}
+
+export async function startNode(s: NodeServices): Promise<RunningNode> {
+  const { chain, common, logger } = s
+  let dev: DevDriver | undefined
+  const txpool = new TxPool({ common, state: poolState(chain), logger: logger.child({ module: 'txpool' }), onAdd: () => dev?.poke() })
+  chain.onHeadChange((added, removed) => {
+    const txs = (bs: typeof added): TypedTransaction[] => bs.flatMap((b) => b.transactions)
+    void txpool.onNewHead(txs(added), txs(removed)).catch((err: unknown) => logger.error({ err: (err as Error).message }, 'Txpool head update failed'))
+  })
+  const builder = new PayloadBuilder({ chain, txs: txpool, logger })
+  const engine = new EngineService({ chain, builder, logger })
+  const version = clientVersion()
+  const commit = gitCommit()
+  const engineMethods = createEngineMethods({
+    engine,
+    blobs: blobSource(txpool),
+    clientVersion: { code: 'PX', name: 'Parallax', version: `v${packageVersion()}`, commit: commit === 'unknown' ? '0x00000000' : `0x${commit.padEnd(8, '0').slice(0, 8)}` },
+  })
+  const ethMethods = createEthMethods({ chain, common, txpool, networkId: s.networkId ?? common.chainId(), clientVersion: version })
+  const all = new Map<string, RpcHandler>([...ethMethods, ...engineMethods])
+  const engineServer = await startRpcServer({ host: s.authrpc.addr, port: s.authrpc.port, methods: all, jwtSecret: s.authrpc.jwtSecret, logger: logger.child({ server: 'authrpc' }) })
+  logger.info({ url: engineServer.url }, 'Engine API started')
+  let httpServer: RpcServer | undefined
+  if (s.http !== undefined) {
+    const api = new Set(s.http.api)
+    const methods = new Map<string, RpcHandler>([...ethMethods].filter(([name]) => api.has(name.split('_')[0]!)))
+    httpServer = await startRpcServer({ host: s.http.addr, port: s.http.port, methods, logger: logger.child({ server: 'http' }) })
+    logger.info({ url: httpServer.url, api: [...api].join(',') }, 'HTTP server started')
+  }
+  if (s.dev !== undefined) {
+    const call = async (method: string, params: unknown[]): Promise<unknown> => {
+      const h = all.get(method)
+      if (h === undefined) throw new Error(`no method ${method}`)
+      return h(params)
+    }
+    dev = new DevDriver({ call, chain, common, logger, period: s.dev.period })
+    dev.start()
+  }
+  const head = chain.head
+  logger.info({ number: Number(head.number), hash: bytesToHex(head.hash()) }, 'Node started')
+  return {
+    chain,
+    txpool,
+    engine,
+    engineServer,
+    httpServer,
+    methods: all,
+    dev,
+    async close() {
+      await dev?.stop()
+      builder.close()
+      await Promise.all([engineServer.close(), httpServer?.close()])
+    },
+  }
+}

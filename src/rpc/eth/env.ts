@@ -1,0 +1,21 @@
+// What every eth_* method module is built from: the context, its options with defaults applied, the
+// chain reader (block/state lookup with geth's semantics) and the gas price oracle.
+import type { RpcHandler } from '../types.ts'
+import { ethOptions, type EthContext, type EthOptions } from './context.ts'
+import { GasOracle } from './gas-oracle.ts'
+import { ChainReader } from './resolve.ts'
+
+export interface EthEnv {
+  ctx: EthContext
+  opts: EthOptions
+  reader: ChainReader
+  oracle: GasOracle
+}
+
+export type Methods = Record<string, RpcHandler>
+
+export function createEnv(ctx: EthContext): EthEnv {
+  const opts = ethOptions(ctx)
+  const reader = new ChainReader(ctx.chain)
+  return { ctx, opts, reader, oracle: new GasOracle(reader, opts) }
+}

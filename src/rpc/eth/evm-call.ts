@@ -1,0 +1,303 @@
+// Runs a call message (eth_call, eth_estimateGas, eth_createAccessList) on the state after a block,
+// like geth's core.ApplyMessage with NoBaseFee and nonce/EOA checks skipped: geth's pre-checks and
+// their messages first, then ethereumjs' runTx on an unsigned transaction whose sender is the
+// message's `from`. Each run is wrapped in a state checkpoint and reverted, so runs can repeat.
+import { createBlock, type Block, type BlockHeader, type HeaderData } from '@ethereumjs/block'
+import type { Common } from '@ethereumjs/common'
+import { EVMError } from '@ethereumjs/evm'
+import type { MerkleStateManager } from '@ethereumjs/statemanager'
+import {
+  createAccessList2930Tx, createBlob4844Tx, createEOACode7702Tx, createFeeMarket1559Tx, createLegacyTx, getCalldataFloorGas,
+  type TypedTransaction,
+} from '@ethereumjs/tx'
+import {
+  Account, Address, bigIntToUnpaddedBytes, equalsBytes, hexToBytes, KECCAK256_NULL, toChecksumAddress,
+} from '@ethereumjs/util'
+import { createVM, runTx, type VM } from '@ethereumjs/vm'
+import { AncestorHashes } from '../../exec/ancestors.ts'
+import type { BlockOverrides, CallMessage, StateOverride } from './call-args.ts'
+import type { EthEnv } from './env.ts'
+
+const MAX_TX_GAS = 1n << 24n // EIP-7825
+const MAX_INITCODE_SIZE = 49152n
+const BLOB_TX_MAX_BLOBS = 6
+const DELEGATION_PREFIX = Uint8Array.of(0xef, 0x01, 0x00)
+
+/** A message rejected before execution (geth's state-transition pre-checks). */
+export class MessageError extends Error {
+  /** geth's ErrIntrinsicGas: eth_estimateGas raises the limit instead of failing. */
+  readonly intrinsic: boolean
+  constructor(message: string, intrinsic = false) {
+    super(message)
+    this.intrinsic = intrinsic
+  }
+}
+
+export interface ExecutionResult {
+  failed: boolean
+  reverted: boolean
+  returnValue: Uint8Array
+  /** geth's text for a failure other than a revert. */
+  vmError?: string
+  /** Gas used after refunds (geth's UsedGas). */
+  usedGas: bigint
+  /** Gas used before refunds (geth's MaxUsedGas). */
+  maxUsedGas: bigint
+  accessList?: { address: string; storageKeys: string[] }[]
+}
+
+export interface CallContext {
+  env: EthEnv
+  header: BlockHeader
+  common: Common
+  state: MerkleStateManager
+  vm: VM
+}
+
+/** geth's texts for ethereumjs' EVM errors. */
+const VM_ERRORS: ReadonlyMap<string, string> = new Map([
+  [EVMError.errorMessages.OUT_OF_GAS, 'out of gas'],
+  [EVMError.errorMessages.CODESTORE_OUT_OF_GAS, 'contract creation code storage out of gas'],
+  [EVMError.errorMessages.CODESIZE_EXCEEDS_MAXIMUM, 'max code size exceeded'],
+  [EVMError.errorMessages.STACK_UNDERFLOW, 'stack underflow'],
+  [EVMError.errorMessages.STACK_OVERFLOW, 'stack overflow'],
+  [EVMError.errorMessages.INVALID_JUMP, 'invalid jump destination'],
+  [EVMError.errorMessages.INVALID_OPCODE, 'invalid opcode'],
+  [EVMError.errorMessages.OUT_OF_RANGE, 'return data out of bounds'],
+  [EVMError.errorMessages.STATIC_STATE_CHANGE, 'write protection'],
+  [EVMError.errorMessages.CREATE_COLLISION, 'contract address collision'],
+  [EVMError.errorMessages.INSUFFICIENT_BALANCE, 'insufficient balance for transfer'],
+  [EVMError.errorMessages.INVALID_BYTECODE_RESULT, 'invalid code: must not begin with 0xef'],
+  [EVMError.errorMessages.INITCODE_SIZE_VIOLATION, 'max initcode size exceeded'],
+  [EVMError.errorMessages.REVERT, 'execution reverted'],
+])
+
+/** The header a call executes in: the block's own, with geth's block overrides applied. */
+function callHeaderData(h: BlockHeader, o: BlockOverrides | undefined): HeaderData {
+  const d: HeaderData = {
+    parentHash: h.parentHash, uncleHash: h.uncleHash, coinbase: h.coinbase, stateRoot: h.stateRoot,
+    transactionsTrie: h.transactionsTrie, receiptTrie: h.receiptTrie, logsBloom: h.logsBloom, difficulty: h.difficulty,
+    number: h.number, gasLimit: h.gasLimit, gasUsed: h.gasUsed, timestamp: h.timestamp, extraData: h.extraData,
+    mixHash: h.mixHash, nonce: h.nonce,
+  }
+  if (h.baseFeePerGas !== undefined) d.baseFeePerGas = h.baseFeePerGas
+  if (h.withdrawalsRoot !== undefined) d.withdrawalsRoot = h.withdrawalsRoot
+  if (h.blobGasUsed !== undefined) d.blobGasUsed = h.blobGasUsed
+  if (h.excessBlobGas !== undefined) d.excessBlobGas = h.excessBlobGas
+  if (h.parentBeaconBlockRoot !== undefined) d.parentBeaconBlockRoot = h.parentBeaconBlockRoot
+  if (h.requestsHash !== undefined) d.requestsHash = h.requestsHash
+  if (o !== undefined) {
+    if (o.number !== undefined) d.number = o.number
+    if (o.difficulty !== undefined) d.difficulty = o.difficulty
+    if (o.time !== undefined) d.timestamp = o.time
+    if (o.gasLimit !== undefined) d.gasLimit = o.gasLimit
+    if (o.feeRecipient !== undefined) d.coinbase = new Address(o.feeRecipient)
+    if (o.prevRandao !== undefined) d.mixHash = o.prevRandao
+    if (o.baseFeePerGas !== undefined) d.baseFeePerGas = o.baseFeePerGas
+  }
+  return d
+}
+
+function makeBlock(common: Common, data: HeaderData): Block {
+  return createBlock({ header: data }, { common, skipConsensusFormatValidation: true })
+}
+
+/** Writes geth's state overrides into `state` (before any run). */
+export async function applyStateOverride(state: MerkleStateManager, overrides: StateOverride): Promise<void> {
+  for (const [addr, o] of overrides) {
+    const address = new Address(hexToBytes(addr as `0x${string}`))
+    const account = (await state.getAccount(address)) ?? new Account()
+    if (o.nonce !== undefined) account.nonce = o.nonce
+    if (o.balance !== undefined) account.balance = o.balance
+    await state.putAccount(address, account)
+    if (o.code !== undefined) await state.putCode(address, o.code)
+    if (o.state !== undefined) {
+      await state.clearStorage(address)
+      for (const [slot, value] of o.state) await state.putStorage(address, hexToBytes(slot as `0x${string}`), stripZeros(value))
+    }
+    if (o.stateDiff !== undefined) {
+      for (const [slot, value] of o.stateDiff) await state.putStorage(address, hexToBytes(slot as `0x${string}`), stripZeros(value))
+    }
+  }
+}
+
+function stripZeros(b: Uint8Array): Uint8Array {
+  let i = 0
+  while (i < b.length && b[i] === 0) i++
+  return b.subarray(i)
+}
+
+/** Sets up the EVM for calls at `header` (with overrides) over `state`. */
+export async function prepareCall(
+  env: EthEnv,
+  header: BlockHeader,
+  state: MerkleStateManager,
+  stateOverride?: StateOverride,
+  blockOverrides?: BlockOverrides,
+): Promise<CallContext> {
+  const data = callHeaderData(header, blockOverrides)
+  const common = env.ctx.common.copy()
+  common.setHardforkBy({ blockNumber: BigInt(data.number as bigint), timestamp: BigInt(data.timestamp as bigint) })
+  const callHeader = makeBlock(common, data).header
+  if (stateOverride !== undefined) await applyStateOverride(state, stateOverride)
+  const store = env.ctx.chain.store
+  const vm = await createVM({ common, stateManager: state, blockchain: new AncestorHashes(header, (h) => store.getHeader(h)) })
+  return { env, header: callHeader, common, state, vm }
+}
+
+const checksum = (a: Address): string => toChecksumAddress(a.toString())
+
+/** geth's preCheck + intrinsic/floor checks; throws MessageError with geth's message. */
+async function preCheck(cc: CallContext, msg: CallMessage, blockBaseFee: bigint): Promise<void> {
+  const { common, state } = cc
+  const from = checksum(msg.from)
+  if (common.isActivatedEIP(1559) && !(msg.gasFeeCap === 0n && msg.gasTipCap === 0n)) {
+    if (msg.gasFeeCap < msg.gasTipCap) {
+      throw new MessageError(`max priority fee per gas higher than max fee per gas: address ${from}, maxPriorityFeePerGas: ${msg.gasTipCap}, maxFeePerGas: ${msg.gasFeeCap}`)
+    }
+    if (msg.gasFeeCap < blockBaseFee) {
+      throw new MessageError(`max fee per gas less than block base fee: address ${from}, maxFeePerGas: ${msg.gasFeeCap}, baseFee: ${blockBaseFee}`)
+    }
+  }
+  const blobGas = BigInt(msg.blobHashes?.length ?? 0) * 131072n
+  if (msg.blobHashes !== undefined) {
+    if (msg.to === undefined) throw new MessageError('blob transaction of type create')
+    if (msg.blobHashes.length === 0) throw new MessageError('blob transaction missing blob hashes')
+    if (common.gteHardfork('osaka') && msg.blobHashes.length > BLOB_TX_MAX_BLOBS) throw new MessageError('blob transaction has too many blobs')
+    msg.blobHashes.forEach((h, i) => {
+      if (h[0] !== 0x01) throw new MessageError(`blob ${i} has invalid hash version`)
+    })
+  }
+  if (common.isActivatedEIP(4844) && blobGas > 0n && (msg.blobFeeCap ?? 0n) !== 0n) {
+    const blobBaseFee = cc.header.getBlobGasPrice()
+    if (msg.blobFeeCap! < blobBaseFee) {
+      throw new MessageError(`max fee per blob gas less than block blob gas fee: address ${from} blobGasFeeCap: ${msg.blobFeeCap}, blobBaseFee: ${blobBaseFee}`)
+    }
+  }
+  if (msg.authorizations !== undefined) {
+    if (msg.to === undefined) throw new MessageError(`EIP-7702 transaction cannot be used to create contract (sender ${from})`)
+    if (msg.authorizations.length === 0) throw new MessageError(`EIP-7702 transaction with empty auth list (sender ${from})`)
+  }
+  if (msg.to === undefined && common.isActivatedEIP(3860) && BigInt(msg.data.length) > MAX_INITCODE_SIZE) {
+    throw new MessageError(`max initcode size exceeded: code size ${msg.data.length} limit ${MAX_INITCODE_SIZE}`)
+  }
+  // buyGas: the balance must cover gas * feeCap + value (+ blob gas * blob fee cap).
+  let want = msg.gasLimit * msg.gasFeeCap + msg.value
+  if (common.isActivatedEIP(4844) && blobGas > 0n) want += blobGas * (msg.blobFeeCap ?? 0n)
+  const have = (await state.getAccount(msg.from))?.balance ?? 0n
+  if (have < want) throw new MessageError(`insufficient funds for gas * price + value: address ${from} have ${have} want ${want}`)
+}
+
+function buildTx(cc: CallContext, msg: CallMessage, block: Block): TypedTransaction {
+  const { common } = cc
+  const opts = { common, freeze: false }
+  const base = {
+    nonce: msg.nonce,
+    gasLimit: msg.gasLimit > MAX_TX_GAS ? MAX_TX_GAS : msg.gasLimit,
+    value: msg.value,
+    data: msg.data,
+    ...(msg.to !== undefined ? { to: msg.to } : {}),
+  }
+  const chainId = common.chainId()
+  const fees = { maxFeePerGas: msg.gasFeeCap, maxPriorityFeePerGas: msg.gasTipCap }
+  let tx: TypedTransaction
+  if (msg.authorizations !== undefined) {
+    const authorizationList = msg.authorizations.map((a) => [
+      bigIntToUnpaddedBytes(a.chainId), a.address, bigIntToUnpaddedBytes(a.nonce), bigIntToUnpaddedBytes(a.yParity),
+      bigIntToUnpaddedBytes(a.r), bigIntToUnpaddedBytes(a.s),
+    ]) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array][]
+    tx = createEOACode7702Tx({ ...base, ...fees, chainId, accessList: msg.accessList, authorizationList }, opts)
+  } else if (msg.blobHashes !== undefined) {
+    // geth zeroes the blob base fee for a zero cap; ethereumjs cannot, so the cap meets the price.
+    const blobPrice = block.header.excessBlobGas !== undefined ? block.header.getBlobGasPrice() : 1n
+    const maxFeePerBlobGas = (msg.blobFeeCap ?? 0n) === 0n ? blobPrice : msg.blobFeeCap!
+    tx = createBlob4844Tx({ ...base, ...fees, chainId, accessList: msg.accessList, blobVersionedHashes: msg.blobHashes, maxFeePerBlobGas }, opts)
+  } else if (block.header.baseFeePerGas !== undefined) {
+    tx = createFeeMarket1559Tx({ ...base, ...fees, chainId, accessList: msg.accessList }, opts)
+  } else if (msg.accessList.length > 0 && common.isActivatedEIP(2930)) {
+    tx = createAccessList2930Tx({ ...base, gasPrice: msg.gasPrice, chainId, accessList: msg.accessList }, opts)
+  } else {
+    tx = createLegacyTx({ ...base, gasPrice: msg.gasPrice }, opts)
+  }
+  // Past EIP-7825's cap only in the object: calls may use more gas than a transaction.
+  ;(tx as { gasLimit: bigint }).gasLimit = msg.gasLimit
+  Object.defineProperty(tx, 'getSenderAddress', { value: () => msg.from })
+  return tx
+}
+
+/** An Account view whose first codeHash read says "no code": lets a contract be `from` (geth skips EIP-3607 in calls). */
+function eoaOnce(account: Account): Account {
+  let real = account.codeHash
+  let first = true
+  Object.defineProperty(account, 'codeHash', {
+    configurable: true,
+    get: () => {
+      if (first) {
+        first = false
+        return KECCAK256_NULL
+      }
+      return real
+    },
+    set: (v: Uint8Array) => {
+      real = v
+    },
+  })
+  return account
+}
+
+/** Executes `msg` and reverts every state change; throws MessageError for pre-check failures. */
+export async function applyMessage(cc: CallContext, msg: CallMessage, opts: { reportAccessList?: boolean } = {}): Promise<ExecutionResult> {
+  const { state, vm, common } = cc
+  // geth lowers the base fee to 0 for zero-priced calls (NoBaseFee).
+  const blockBaseFee = msg.gasPrice === 0n ? 0n : (cc.header.baseFeePerGas ?? 0n)
+  await preCheck(cc, msg, blockBaseFee)
+  const data = callHeaderData(cc.header, undefined)
+  if (cc.header.baseFeePerGas !== undefined) data.baseFeePerGas = blockBaseFee
+  const block = makeBlock(common, data)
+  const tx = buildTx(cc, msg, block)
+  const intrinsic = tx.getIntrinsicGas()
+  if (msg.gasLimit < intrinsic) throw new MessageError(`intrinsic gas too low: have ${msg.gasLimit}, want ${intrinsic}`, true)
+  const floor = common.isActivatedEIP(7623) ? getCalldataFloorGas(tx, msg.from) : 0n
+  if (msg.gasLimit < floor) throw new MessageError(`insufficient gas for floor data gas cost: have ${msg.gasLimit}, want ${floor}`)
+
+  const code = await state.getCode(msg.from)
+  const needsEoaView = code.length > 0 && !equalsBytes(code.subarray(0, 3), DELEGATION_PREFIX)
+  const getAccount = state.getAccount
+  if (needsEoaView) {
+    const target = msg.from.toString()
+    state.getAccount = async function (this: MerkleStateManager, address: Address) {
+      const acc = await getAccount.call(this, address)
+      if (acc === undefined || address.toString() !== target) return acc
+      state.getAccount = getAccount
+      return eoaOnce(acc)
+    }
+  }
+  await state.checkpoint()
+  try {
+    const res = await runTx(vm, {
+      tx,
+      block,
+      skipNonce: true,
+      skipBalance: true,
+      skipBlockGasLimitValidation: true,
+      skipHardForkValidation: true,
+      ...(opts.reportAccessList === true ? { reportAccessList: true } : {}),
+    })
+    const err = res.execResult.exceptionError
+    const beforeRefund = res.execResult.executionGasUsed + intrinsic
+    const out: ExecutionResult = {
+      failed: err !== undefined,
+      reverted: err?.error === EVMError.errorMessages.REVERT,
+      returnValue: res.execResult.returnValue,
+      usedGas: res.totalGasSpent,
+      maxUsedGas: beforeRefund > floor ? beforeRefund : floor,
+    }
+    if (err !== undefined && !out.reverted) out.vmError = VM_ERRORS.get(err.error) ?? err.error
+    if (res.accessList !== undefined) out.accessList = res.accessList as ExecutionResult['accessList']
+    return out
+  } finally {
+    state.getAccount = getAccount
+    await state.revert()
+  }
+}
+
