@@ -1,6 +1,7 @@
 // The payload builder: forkchoiceUpdated with attributes starts a build process on the head; it
 // rebuilds with the pool's current transactions until getPayload takes the best block so far.
 import type { Block, BlockHeader } from '@ethereumjs/block'
+import { createBlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import type { CLRequest, CLRequestType } from '@ethereumjs/util'
@@ -100,13 +101,14 @@ export class PayloadBuilder {
   }
 
   private async buildOnce(proc: BuildProcess): Promise<void> {
-    const chain = this.opts.chain
-    const common = chain.common.copy()
-    common.setHardforkBy({ blockNumber: proc.parent.number + 1n, timestamp: proc.attributes.timestamp })
-    const baseFee = common.isActivatedEIP(1559) ? proc.parent.calcNextBaseFee() : 0n
-    const blobBaseFee = common.isActivatedEIP(4844) ? blobBaseFeeAfter(proc.parent, common) : undefined
-    const txs = this.opts.txs?.pending(baseFee, blobBaseFee) ?? []
+    // Never rejects: a failed build is logged and the previous best payload stays.
     try {
+      const chain = this.opts.chain
+      const common = chain.common.copy()
+      common.setHardforkBy({ blockNumber: proc.parent.number + 1n, timestamp: proc.attributes.timestamp })
+      const baseFee = common.isActivatedEIP(1559) ? proc.parent.calcNextBaseFee() : 0n
+      const blobBaseFee = common.isActivatedEIP(4844) ? blobBaseFeeAfter(proc.parent, proc.attributes.timestamp) : undefined
+      const txs = this.opts.txs?.pending(baseFee, blobBaseFee) ?? []
       const built = await buildOnParent({
         parent: proc.parent,
         base: chain.store.kv,
@@ -157,9 +159,19 @@ export class PayloadBuilder {
   }
 }
 
-/** The blob base fee of the block after `parent` (its excess blob gas decides it). */
-export function blobBaseFeeAfter(parent: BlockHeader, common: Common): bigint {
-  return fakeExponential(common.param('minBlobGas'), parent.calcNextExcessBlobGas(common), common.param('blobGasPriceUpdateFraction'))
+/** The blob base fee of the block after `parent`, built at `timestamp` (its excess blob gas decides it). */
+export function blobBaseFeeAfter(parent: BlockHeader, timestamp: bigint): bigint {
+  const next = createBlockHeader(
+    { number: parent.number + 1n, timestamp, excessBlobGas: parent.calcNextExcessBlobGas(forkOf(parent, timestamp)) },
+    { common: parent.common, setHardfork: true, skipConsensusFormatValidation: true },
+  )
+  return next.getBlobGasPrice()
+}
+
+function forkOf(parent: BlockHeader, timestamp: bigint): Common {
+  const c = parent.common.copy()
+  c.setHardforkBy({ blockNumber: parent.number + 1n, timestamp })
+  return c
 }
 
 /** EIP-4844's integer approximation of factor · e^(numerator / denominator). */

@@ -46,7 +46,7 @@ function poolState(chain: Chain): PoolState {
     headNumber: () => chain.head.number,
     headTimestamp: () => chain.head.timestamp,
     baseFee: () => (chain.head.common.isActivatedEIP(1559) ? chain.head.calcNextBaseFee() : 0n),
-    blobBaseFee: () => (chain.head.common.isActivatedEIP(4844) ? blobBaseFeeAfter(chain.head, chain.head.common) : 0n),
+    blobBaseFee: () => (chain.head.common.isActivatedEIP(4844) ? blobBaseFeeAfter(chain.head, chain.head.timestamp + 12n) : 0n),
     gasLimit: () => chain.head.gasLimit,
     async getAccount(address) {
       // The flat table holds the canonical head's accounts by hashed address.
