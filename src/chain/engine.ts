@@ -8,6 +8,7 @@ import type { PayloadAttributes } from '../exec/build.ts'
 import { RpcCode, RpcError } from '../rpc/errors.ts'
 import type { PayloadBuilder, BuiltPayload } from './builder.ts'
 import type { Chain } from './chain.ts'
+import { logImported } from './import-log.ts'
 
 export type PayloadStatusKind = 'VALID' | 'INVALID' | 'SYNCING' | 'ACCEPTED' | 'INVALID_BLOCK_HASH'
 
@@ -67,6 +68,7 @@ export class EngineService {
     switch (res.status) {
       case 'imported':
       case 'known':
+        if (res.status === 'imported') logImported(this.logger, block, res)
         this.orphans.delete(bytesToHex(hash))
         await this.adoptOrphansOf(hash)
         return { status: 'VALID', latestValidHash: hash, validationError: null }
@@ -151,10 +153,14 @@ export class EngineService {
         return { payloadStatus: { status: 'VALID', latestValidHash: head.hash(), validationError: null }, payloadId: null }
       }
     }
+    const previousHead = chain.head.hash()
     await chain.setHead(head.hash(), {
       ...(isZero(state.safeBlockHash) ? {} : { safe: state.safeBlockHash }),
       ...(isZero(state.finalizedBlockHash) ? {} : { finalized: state.finalizedBlockHash }),
     })
+    if (!equalsBytes(previousHead, head.hash())) {
+      this.logger.info({ number: Number(head.number), hash: bytesToHex(head.hash()) }, 'Chain head was updated')
+    }
     const payloadStatus: PayloadStatus = { status: 'VALID', latestValidHash: head.hash(), validationError: null }
     if (prepare === undefined) return { payloadStatus, payloadId: null }
     const { attributes, version } = prepare(head)

@@ -17,6 +17,7 @@ import type { MethodTable, RpcHandler } from '../rpc/types.ts'
 import { TxPool, type PoolState } from '../txpool/index.ts'
 import { clientVersion, gitCommit, packageVersion } from '../util/version.ts'
 import { DevDriver } from './dev-driver.ts'
+import { startStatusLoop } from './status.ts'
 
 export interface NodeServices {
   chain: Chain
@@ -27,6 +28,8 @@ export interface NodeServices {
   http?: { addr: string; port: number; api: string[] }
   dev?: { period: number }
   networkId?: bigint
+  /** Status line period (ms); default 30 s. */
+  statusIntervalMs?: number
 }
 
 export interface RunningNode {
@@ -103,6 +106,7 @@ export async function startNode(s: NodeServices): Promise<RunningNode> {
     dev = new DevDriver({ call, chain, common, logger, period: s.dev.period })
     dev.start()
   }
+  const stopStatus = startStatusLoop({ chain, engine, txpool, logger, warnNoConsensusClient: s.dev === undefined, ...(s.statusIntervalMs !== undefined ? { intervalMs: s.statusIntervalMs } : {}) })
   const head = chain.head
   logger.info({ number: Number(head.number), hash: bytesToHex(head.hash()) }, 'Node started')
   return {
@@ -114,6 +118,7 @@ export async function startNode(s: NodeServices): Promise<RunningNode> {
     methods: all,
     dev,
     async close() {
+      stopStatus()
       await dev?.stop()
       builder.close()
       await Promise.all([engineServer.close(), httpServer?.close()])

@@ -171,6 +171,8 @@ else {
 
     const dirs = readdirSync(suite.path, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort()
     const stats = new Map<string, { pass: number; total: number }>()
+    let speconly = 0
+    let speconlyExact = 0
     for (const method of dirs) {
       const files = readdirSync(join(suite.path, method)).filter((f) => f.endsWith('.io')).sort()
       const s = { pass: 0, total: 0 }
@@ -187,6 +189,10 @@ else {
         }
         s.total++
         if (ok) s.pass++
+        if (io.speconly) {
+          speconly++
+          if (io.exchanges.every((ex, i) => matches(got[i]!, ex.response, false))) speconlyExact++
+        }
         const byDesign = NOT_IMPLEMENTED.has(method) ? `${method} is not implemented` : KNOWN_FAILURES.get(id)
         if (byDesign !== undefined) {
           if (ok) t.comment(`${id} passes although listed as a difference`)
@@ -208,6 +214,119 @@ else {
       t.comment(`${method}: ${s.pass}/${s.total}${mark}`)
     }
     t.comment(`rpc-compat total: ${pass}/${total} files (${suite.source} fixtures)`)
+    t.comment(`speconly files (shape-checked) that also equal geth's answer exactly: ${speconlyExact}/${speconly}`)
+  })
+
+  // Behaviour the suite does not exercise, checked against geth's answers on the same chain.
+  t.test('beyond the fixtures', async (t) => {
+    const n = await ready
+    const methods = ethMethods(n)
+    const call = (method: string, params: Json[]) => dispatch(methods, { id: 1, method, params })
+    const callenv = '0x9344b07175800259691961298ca11c824e65032d'
+    const contract = '0x7dcd17433742f4c0ca53122ab541d0ba67fc27df' // has code
+
+    t.test('eth_call from an account with code (geth skips the EIP-3607 check)', async (t) => {
+      const a = await call('eth_call', [{ from: contract, to: '0x17e7eedce4ac02ef114a7ed9fe6e2f33feba1667', input: '0xff01' }, 'latest'])
+      t.strictSame(a, { result: '0xffee' })
+      const code = await call('eth_getCode', [contract, 'latest'])
+      t.equal(code.result, '0x3680600080376000206000548082558060010160005560005263656d697460206000a2', 'the code is untouched')
+    })
+
+    t.test('state overrides: code, balance, state', async (t) => {
+      const x = '0x0000000000000000000000000000000000000abc'
+      // SELFBALANCE; MSTORE at 0; RETURN 32 bytes
+      const bal = await call('eth_call', [{ to: x }, 'latest', { [x]: { code: '0x4760005260206000f3', balance: '0x1234' } }])
+      t.strictSame(bal, { result: `0x${'1234'.padStart(64, '0')}` })
+      // SLOAD(1); MSTORE; RETURN
+      const slot = `0x${'1'.padStart(64, '0')}`
+      const st = await call('eth_call', [{ to: x }, 'latest', { [x]: { code: '0x60015460005260206000f3', state: { [slot]: `0x${'ff'.padStart(64, '0')}` } } }])
+      t.strictSame(st, { result: `0x${'ff'.padStart(64, '0')}` })
+      const both = await call('eth_call', [{ to: x }, 'latest', { [x]: { state: {}, stateDiff: {} } }])
+      t.equal(both.error?.code, -32000)
+      const after = await call('eth_getCode', [x, 'latest'])
+      t.equal(after.result, '0x', 'overrides never reach the chain')
+    })
+
+    t.test('eth_call errors like geth', async (t) => {
+      const poor = '0xc1cadaffffffffffffffffffffffffffffffffff'
+      t.strictSame(await call('eth_call', [{ from: poor, to: callenv, value: '0x1' }]), {
+        error: { code: -32000, message: 'err: insufficient funds for gas * price + value: address 0xC1caDafFfffFFFFfFfffFFFFfFFffffFFFFFfFFf have 0 want 1 (supplied gas 50000000)' },
+      })
+      t.strictSame(await call('eth_call', [{ to: callenv, gas: '0x100' }]), {
+        error: { code: -32000, message: 'err: intrinsic gas too low: have 256, want 21000 (supplied gas 256)' },
+      })
+      t.strictSame(await call('eth_call', [{ to: callenv, gasPrice: '0x1', maxFeePerGas: '0x1' }]), {
+        error: { code: -32000, message: 'both gasPrice and (maxFeePerGas or maxPriorityFeePerGas) specified' },
+      })
+      const x = '0x0000000000000000000000000000000000000abc'
+      t.strictSame(await call('eth_call', [{ to: x, gas: '0x30000' }, 'latest', { [x]: { code: '0x5b600056' } }]), {
+        error: { code: -32000, message: 'out of gas' },
+      })
+      t.strictSame(await call('eth_estimateGas', [{ to: x, gas: '0x30000' }, 'latest', { [x]: { code: '0x5b600056' } }]), {
+        error: { code: -32000, message: 'gas required exceeds allowance (196608)' },
+      })
+      t.strictSame(await call('eth_call', [{ to: callenv }, '0x99']), { error: { code: -32000, message: 'header not found' } })
+      const impatient = ethMethods(n, { evmTimeoutMs: 100 })
+      t.strictSame(await dispatch(impatient, { id: 1, method: 'eth_call', params: [{ to: x }, 'latest', { [x]: { code: '0x5b600056' } }] }), {
+        error: { code: -32000, message: 'execution aborted (timeout = 100ms)' },
+      })
+    })
+
+    t.test('eth_estimateGas succeeds with the smallest gas (within geth\'s 1.5%)', async (t) => {
+      const r = await call('eth_estimateGas', [{ to: '0x17e7eedce4ac02ef114a7ed9fe6e2f33feba1667', input: '0xff01' }])
+      const gas = BigInt(r.result as string)
+      const ok = await call('eth_call', [{ to: '0x17e7eedce4ac02ef114a7ed9fe6e2f33feba1667', input: '0xff01', gas: r.result as string }])
+      t.equal(ok.result, '0xffee', 'the estimate is enough')
+      const less = await call('eth_call', [{ to: '0x17e7eedce4ac02ef114a7ed9fe6e2f33feba1667', input: '0xff01', gas: `0x${((gas * 97n) / 100n).toString(16)}` }])
+      t.ok(less.error !== undefined || less.result !== '0xffee', '3% less is not')
+    })
+
+    t.test('EIP-1898 block selectors', async (t) => {
+      const blockHash = '0xa38f2a6f7d276298d8e7a9bfa28625e4dc8948021f5a7369d0a04571879e98d2'
+      t.strictSame(await call('eth_getBalance', [contract, { blockHash, requireCanonical: true }]), { result: '0x56' })
+      t.strictSame(await call('eth_getBalance', [contract, { blockNumber: '0x2c' }]), { result: '0x56' })
+      t.strictSame(await call('eth_getBalance', [contract, { blockHash, blockNumber: '0x1' }]), {
+        error: { code: -32602, message: 'invalid argument 1: cannot specify both BlockHash and BlockNumber, choose one or the other' },
+      })
+    })
+
+    t.test('parameter errors carry geth\'s text', async (t) => {
+      t.strictSame(await call('eth_getBlockByNumber', ['0x1']), { error: { code: -32602, message: 'missing value for required argument 1' } })
+      t.strictSame(await call('eth_blockNumber', [1]), { error: { code: -32602, message: 'too many arguments, want at most 0' } })
+      t.strictSame(await call('eth_getBalance', ['0x123']), {
+        error: { code: -32602, message: 'invalid argument 0: json: cannot unmarshal hex string of odd length into Go value of type common.Address' },
+      })
+      t.strictSame(await call('eth_getTransactionByBlockNumberAndIndex', ['0x1', '0x01']), {
+        error: { code: -32602, message: 'invalid argument 1: json: cannot unmarshal hex number with leading zero digits into Go value of type hexutil.Uint' },
+      })
+    })
+
+    t.test('eth_getLogs range limit', async (t) => {
+      const limited = ethMethods(n, { logsRangeLimit: 10n })
+      const r = await dispatch(limited, { id: 1, method: 'eth_getLogs', params: [{ fromBlock: '0x1', toBlock: '0x20' }] })
+      t.strictSame(r, { error: { code: -32602, message: 'exceed maximum block range 10' } })
+      const ok = await dispatch(limited, { id: 1, method: 'eth_getLogs', params: [{ fromBlock: '0x1', toBlock: '0xb', address: contract }] })
+      t.ok(Array.isArray(ok.result), 'a range within the limit is served')
+    })
+
+    t.test('pool transactions: pending lookups, replay protection', async (t) => {
+      const raw = '0xf86c808401a213988261a894aa000000000000000000000000000000000000000a8255448718e5bb3abd109fa073fbe7ff7e74339e7cc61fb3cb3f7630cd3f1d5fef653d7297654b2d22894daea042a188d30f35f19408c73c803bc1e9e17ce129c457e31fd2a368b54507af2f4c'
+      const hash = '0xb55b6dfd4ba0bb2b00283b0e84cda496c90bc7c5ae9025e07edc3a7fbaf6a269'
+      t.strictSame(await call('eth_sendRawTransaction', [raw]), { result: hash })
+      const tx = (await call('eth_getTransactionByHash', [hash])).result as Record<string, Json>
+      t.equal(tx['blockHash'], null)
+      t.equal(tx['blockNumber'], null)
+      t.equal(tx['transactionIndex'], null)
+      t.equal(tx['from'], '0x0c2c51a0990aee1d73c1228de158688341557508')
+      t.equal(tx['chainId'], '0xc72dd9d5e883e')
+      t.strictSame(await call('eth_getTransactionCount', ['0x0c2c51a0990aee1d73c1228de158688341557508', 'pending']), { result: '0x1' })
+      t.strictSame(await call('eth_getTransactionCount', ['0x0c2c51a0990aee1d73c1228de158688341557508', 'latest']), { result: '0x0' })
+      t.strictSame(await call('eth_getTransactionReceipt', [hash]), { result: null })
+      const unprotected = (await call('debug_getRawTransaction', ['0xc1d605c6612a5fe84dc95810030bfe5b1d327652b381bc695e28f50d13b2b09e'])).result as Json
+      t.strictSame(await call('eth_sendRawTransaction', [unprotected]), {
+        error: { code: -32000, message: 'only replay-protected (EIP-155) transactions allowed over RPC' },
+      })
+    })
   })
 }
 

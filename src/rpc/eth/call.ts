@@ -8,13 +8,21 @@ import {
 } from './call-args.ts'
 import { RevertError, ServerError } from './errors.ts'
 import type { EthEnv, Methods } from './env.ts'
-import { applyMessage, MessageError, prepareCall, type CallContext, type ExecutionResult } from './evm-call.ts'
+import { applyMessage, EvmTimeoutError, MessageError, prepareCall, type CallContext, type ExecutionResult } from './evm-call.ts'
 import { arg, blockNumberOrHashJSON, checkArity, LATEST, optArg, toData, toQuantity } from './params.ts'
 
 const TX_GAS = 21000n
 const CALL_STIPEND = 2300n
 const MAX_TX_GAS = 1n << 24n
 const ERROR_RATIO = 0.015
+
+/** Go's time.Duration text for whole milliseconds: 5s, 1.5s, 300ms, 2m0s. */
+function goDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`
+  if (ms < 60_000) return `${ms / 1000}s`
+  const m = Math.floor(ms / 60_000)
+  return `${m}m${(ms - m * 60_000) / 1000}s`
+}
 
 /** One estimation step: [failed, result]; throws for errors unrelated to the gas limit. */
 async function execute(cc: CallContext, msg: CallMessage, gas: bigint): Promise<[boolean, ExecutionResult | undefined]> {
@@ -56,7 +64,7 @@ async function estimate(cc: CallContext, msg: CallMessage, gasCap: bigint): Prom
   }
   const [failed, result] = await execute(cc, msg, hi)
   if (failed) {
-    if (result !== undefined && result.vmError !== 'out of gas') {
+    if (result !== undefined && !result.outOfGas) {
       if (result.reverted) throw new RevertError(result.returnValue)
       throw new ServerError(result.vmError ?? 'execution failed')
     }
@@ -150,10 +158,12 @@ export function callMethods(env: EthEnv): Methods {
       callDefaults(args, opts.gasCap === 0n ? (1n << 64n) - 1n : opts.gasCap, cc.header.baseFeePerGas, chainId())
       const msg = toMessage(args, cc.header.baseFeePerGas)
       let res: ExecutionResult
+      if (opts.evmTimeoutMs > 0) cc.deadline = Date.now() + opts.evmTimeoutMs
       try {
         res = await applyMessage(cc, msg)
       } catch (err) {
         if (err instanceof MessageError) throw new ServerError(`err: ${err.message} (supplied gas ${msg.gasLimit})`)
+        if (err instanceof EvmTimeoutError) throw new ServerError(`execution aborted (timeout = ${goDuration(opts.evmTimeoutMs)})`)
         throw err
       }
       if (res.reverted) throw new RevertError(res.returnValue)

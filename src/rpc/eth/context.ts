@@ -22,6 +22,8 @@ export interface SyncProgress {
 export interface EthOptions {
   /** geth --rpc.gascap: the gas an eth_call / eth_estimateGas may use (0 = no cap). */
   gasCap: bigint
+  /** geth --rpc.evmtimeout, in ms: an eth_call still running after this is aborted (0 = never). */
+  evmTimeoutMs: number
   /** geth --rpc.rangelimit: the widest eth_getLogs block range (end - begin); 0 = unlimited. */
   logsRangeLimit: bigint
   /** geth --rpc.logquerylimit: the most addresses, or topics in one position, an eth_getLogs filter may list. */
@@ -42,6 +44,7 @@ export interface EthOptions {
 
 export const DEFAULT_ETH_OPTIONS: Readonly<EthOptions> = {
   gasCap: 50_000_000n,
+  evmTimeoutMs: 5_000,
   logsRangeLimit: 10_000n,
   logsQueryLimit: 1_000,
   feeHistoryMaxBlocks: 1_024,

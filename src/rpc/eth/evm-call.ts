@@ -36,6 +36,8 @@ export class MessageError extends Error {
 export interface ExecutionResult {
   failed: boolean
   reverted: boolean
+  /** Failed for lack of gas (geth's ErrOutOfGas): eth_estimateGas then reports the allowance. */
+  outOfGas: boolean
   returnValue: Uint8Array
   /** geth's text for a failure other than a revert. */
   vmError?: string
@@ -52,6 +54,26 @@ export interface CallContext {
   common: Common
   state: MerkleStateManager
   vm: VM
+  /** Aborts the EVM (with EvmTimeoutError) once Date.now() passes this; Infinity = never. */
+  deadline: number
+}
+
+/** A call aborted at its deadline (geth's --rpc.evmtimeout). */
+export class EvmTimeoutError extends Error {}
+
+/**
+ * ethereumjs cannot interrupt a running EVM and its interpreter loop never yields to timers, but it
+ * asks its Common `isActivatedEIP` on every step: that is where the deadline is checked (every 1024
+ * asks, so the cost is a counter).
+ */
+function installDeadline(cc: CallContext): void {
+  const common = cc.vm.evm.common
+  const ask = common.isActivatedEIP.bind(common)
+  let n = 0
+  common.isActivatedEIP = (eip: number): boolean => {
+    if ((++n & 1023) === 0 && Date.now() > cc.deadline) throw new EvmTimeoutError('execution aborted')
+    return ask(eip)
+  }
 }
 
 /** geth's texts for ethereumjs' EVM errors. */
@@ -142,7 +164,9 @@ export async function prepareCall(
   if (stateOverride !== undefined) await applyStateOverride(state, stateOverride)
   const store = env.ctx.chain.store
   const vm = await createVM({ common, stateManager: state, blockchain: new AncestorHashes(header, (h) => store.getHeader(h)) })
-  return { env, header: callHeader, common, state, vm }
+  const cc: CallContext = { env, header: callHeader, common, state, vm, deadline: Infinity }
+  installDeadline(cc)
+  return cc
 }
 
 const checksum = (a: Address): string => toChecksumAddress(a.toString())
@@ -288,6 +312,7 @@ export async function applyMessage(cc: CallContext, msg: CallMessage, opts: { re
     const out: ExecutionResult = {
       failed: err !== undefined,
       reverted: err?.error === EVMError.errorMessages.REVERT,
+      outOfGas: err?.error === EVMError.errorMessages.OUT_OF_GAS,
       returnValue: res.execResult.returnValue,
       usedGas: res.totalGasSpent,
       maxUsedGas: beforeRefund > floor ? beforeRefund : floor,

@@ -118,7 +118,7 @@ export function feeMethods(env: EthEnv): Methods {
       return head.excessBlobGas === undefined ? null : toQuantity(head.getBlobGasPrice())
     },
     eth_feeHistory: async (params) => {
-      checkArity(params, 2, 3)
+      checkArity(params, 3, 3) // geth: the percentiles are a required (nil-able) argument
       let blocks = arg(params, 0, hexOrDecimal64JSON)
       const last: BlockNumber = arg(params, 1, blockNumberJSON)
       const percentiles = optArg(params, 2, percentilesJSON) ?? []

@@ -147,7 +147,8 @@ export function blockNumberJSON(v: unknown): BlockNumber {
 
 /** rpc.BlockNumberOrHash: a tag, a hex number, a 32-byte hash, or `{blockNumber | blockHash, requireCanonical}`. */
 export function blockNumberOrHashJSON(v: unknown): BlockNumberOrHash {
-  if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+  if (v === null) throw new DecodeError('must specify either BlockHash or BlockNumber')
+  if (typeof v === 'object' && !Array.isArray(v)) {
     const o = v as Record<string, unknown>
     const where = { struct: 'erased' }
     let number: BlockNumber | undefined

@@ -70,7 +70,7 @@ export class ChainReader {
     if (hit !== undefined) return hit
     const block = await this.chain.store.getBlock(hash)
     if (block === undefined) return undefined
-    if (this.blocks.size >= 256) this.blocks.delete(this.blocks.keys().next().value!)
+    if (this.blocks.size >= 64) this.blocks.delete(this.blocks.keys().next().value!)
     this.blocks.set(key, block)
     return block
   }

@@ -3,7 +3,7 @@
 import type { Block } from '@ethereumjs/block'
 import { bytesToHex } from '@ethereumjs/util'
 import type { Logger } from 'pino'
-import type { InsertResult } from '../chain/chain.ts'
+import type { InsertResult } from './chain.ts'
 
 export function logImported(logger: Logger, block: Block, res: InsertResult): void {
   const ms = res.elapsedMs ?? 0
