@@ -23,7 +23,7 @@ export async function startNodeProcess(args: string[], secret?: Uint8Array, time
     buf += d.toString()
   })
   const urlOf = (msg: string): string | undefined => {
-    const line = buf.split('\n').find((l) => l.includes(`"msg":"${msg}"`))
+    const line = buf.split('\n').find((l) => l.includes(`"msg":"${msg}"`) && l.includes('"url":'))
     return line === undefined ? undefined : (JSON.parse(line) as { url: string }).url
   }
   await new Promise<void>((resolve, reject) => {
