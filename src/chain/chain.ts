@@ -84,6 +84,11 @@ export class Chain {
   get genesis(): BlockHeader {
     return this._genesis
   }
+  /** Called after a block was executed and committed (for metrics and logs). */
+  onImported(fn: (block: Block, res: InsertResult) => void): void {
+    this.importListeners.push(fn)
+  }
+  private readonly importListeners: ((block: Block, res: InsertResult) => void)[] = []
   onHeadChange(fn: (added: Block[], removed: Block[]) => void): void {
     this.headListeners.push(fn)
   }
@@ -177,7 +182,9 @@ export class Chain {
       this._head = block.header
       this.emitHead(change)
     }
-    return { status: 'imported', hash, outcome, elapsedMs: performance.now() - started }
+    const result: InsertResult = { status: 'imported', hash, outcome, elapsedMs: performance.now() - started }
+    for (const fn of this.importListeners) fn(block, result)
+    return result
   }
 
   /**

@@ -67,6 +67,10 @@ export interface NodeFlags {
   /** Worker threads executing transactions; 0 = sequential executor. */
   execWorkers: number
   execParallel: boolean
+  /** Serve Prometheus metrics on --metrics.addr:--metrics.port (/metrics, /debug/metrics/prometheus). */
+  metrics: boolean
+  metricsAddr: string
+  metricsPort: number
 }
 
 export const NODE_DEFAULTS: NodeFlags = {
@@ -81,6 +85,9 @@ export const NODE_DEFAULTS: NodeFlags = {
   httpApi: ['eth', 'net', 'web3'],
   execWorkers: 0,
   execParallel: false,
+  metrics: false,
+  metricsAddr: '127.0.0.1',
+  metricsPort: 9001,
 }
 
 export function nodeOptions(): Option[] {
@@ -94,6 +101,9 @@ export function nodeOptions(): Option[] {
     new Option('--http.addr <ip>', 'HTTP JSON-RPC listening address').default(NODE_DEFAULTS.httpAddr),
     new Option('--http.port <port>', 'HTTP JSON-RPC listening port (0 = random)').argParser(intInRange(0, 65535)).default(NODE_DEFAULTS.httpPort),
     new Option('--http.api <list>', 'API namespaces offered over HTTP, comma separated').default(NODE_DEFAULTS.httpApi.join(',')),
+    new Option('--metrics', 'serve Prometheus metrics (/metrics and /debug/metrics/prometheus)').default(NODE_DEFAULTS.metrics),
+    new Option('--metrics.addr <ip>', 'metrics server listening address').default(NODE_DEFAULTS.metricsAddr),
+    new Option('--metrics.port <port>', 'metrics server listening port (0 = random)').argParser(intInRange(0, 65535)).default(NODE_DEFAULTS.metricsPort),
   ]
 }
 
@@ -129,6 +139,9 @@ export function parseNodeFlags(raw: Record<string, unknown>): NodeFlags {
     httpApi: str(raw, 'http.api', NODE_DEFAULTS.httpApi.join(',')).split(',').map((s) => s.trim()).filter((s) => s !== ''),
     execWorkers: NODE_DEFAULTS.execWorkers,
     execParallel: NODE_DEFAULTS.execParallel,
+    metrics: flag(raw, 'metrics', NODE_DEFAULTS.metrics),
+    metricsAddr: str(raw, 'metrics.addr', NODE_DEFAULTS.metricsAddr),
+    metricsPort: num(raw, 'metrics.port', NODE_DEFAULTS.metricsPort),
   }
 }
 

@@ -15,8 +15,8 @@ import { decodeBlock, splitRlpStream } from '../chain/decode.ts'
 import { initGenesis } from '../chain/genesis.ts'
 import { parallaxCrypto } from '../exec/crypto.ts'
 import { ConfigError, InvalidBlockError } from '../util/errors.ts'
-import { openDatadir, openKV, type PresetMarker } from './datadir.ts'
-import { ImportProgress, logImported } from './import-log.ts'
+import { CHAINDATA, openDatadir, openKV, type PresetMarker } from './datadir.ts'
+import { ImportProgress, logImported } from '../chain/import-log.ts'
 
 export interface InitOptions {
   datadir: string
@@ -151,6 +151,7 @@ export async function nodeCommand(opts: NodeOptions): Promise<void> {
       authrpc: { addr: flags.authrpcAddr, port: flags.authrpcPort, jwtSecret: jwt.secret },
       ...(http ? { http: { addr: flags.httpAddr, port: flags.httpPort, api: flags.httpApi } } : {}),
       ...(flags.dev ? { dev: { period: flags.devPeriod } } : {}),
+      ...(flags.metrics ? { metrics: { addr: flags.metricsAddr, port: flags.metricsPort, chaindata: join(datadir, CHAINDATA) } } : {}),
     })
     await new Promise<void>((resolve) => {
       if (opts.signal.aborted) return resolve()

@@ -18,6 +18,7 @@ import { TxPool, type PoolState } from '../txpool/index.ts'
 import { clientVersion, gitCommit, packageVersion } from '../util/version.ts'
 import { DevDriver } from './dev-driver.ts'
 import { startStatusLoop } from './status.ts'
+import { createMetrics, startMetricsServer, type Metrics, type MetricsServer } from '../metrics/index.ts'
 
 export interface NodeServices {
   chain: Chain
@@ -28,6 +29,8 @@ export interface NodeServices {
   http?: { addr: string; port: number; api: string[] }
   dev?: { period: number }
   networkId?: bigint
+  /** Prometheus metrics on addr:port (/metrics and /debug/metrics/prometheus); chaindata for the size gauge. */
+  metrics?: { addr: string; port: number; chaindata?: string }
   /** Status line period (ms); default 30 s. */
   statusIntervalMs?: number
 }
@@ -41,6 +44,8 @@ export interface RunningNode {
   /** Every method the Engine port serves (engine_* and eth_*), for in-process callers. */
   methods: MethodTable
   dev: DevDriver | undefined
+  metrics: Metrics | undefined
+  metricsUrl: string | undefined
   close(): Promise<void>
 }
 
@@ -72,11 +77,28 @@ function blobSource(pool: TxPool): BlobSource {
 export async function startNode(s: NodeServices): Promise<RunningNode> {
   const { chain, common, logger } = s
   let dev: DevDriver | undefined
+  const metrics = s.metrics !== undefined ? createMetrics(s.metrics.chaindata !== undefined ? { chaindata: s.metrics.chaindata } : {}) : undefined
   const txpool = new TxPool({ common, state: poolState(chain), logger: logger.child({ module: 'txpool' }), onAdd: () => dev?.poke() })
   chain.onHeadChange((added, removed) => {
     const txs = (bs: typeof added): TypedTransaction[] => bs.flatMap((b) => b.transactions)
     void txpool.onNewHead(txs(added), txs(removed)).catch((err: unknown) => logger.error({ err: (err as Error).message }, 'Txpool head update failed'))
   })
+  if (metrics !== undefined) {
+    const updateHead = async (): Promise<void> => {
+      const num = async (name: 'safe' | 'finalized'): Promise<bigint | undefined> => {
+        const h = await chain.store.getMeta(name)
+        return h === undefined ? undefined : chain.store.getNumber(h)
+      }
+      const [safe, finalized] = await Promise.all([num('safe'), num('finalized')])
+      metrics.setHead({ head: chain.head.number, ...(safe !== undefined ? { safe } : {}), ...(finalized !== undefined ? { finalized } : {}) })
+      metrics.setTxpool(txpool.size)
+    }
+    chain.onHeadChange(() => void updateHead())
+    chain.onImported((block, res) => {
+      metrics.observeBlock({ seconds: (res.elapsedMs ?? 0) / 1000, gasUsed: block.header.gasUsed, source: s.dev !== undefined ? 'dev' : 'engine', reexecutions: res.outcome?.reexecutions ?? 0 })
+    })
+    void updateHead()
+  }
   const builder = new PayloadBuilder({ chain, txs: txpool, logger })
   const engine = new EngineService({ chain, builder, logger })
   const version = clientVersion()
@@ -88,20 +110,33 @@ export async function startNode(s: NodeServices): Promise<RunningNode> {
   })
   const ethMethods = createEthMethods({ chain, common, txpool, networkId: s.networkId ?? common.chainId(), clientVersion: version })
   const all = new Map<string, RpcHandler>([...ethMethods, ...engineMethods])
-  const engineServer = await startRpcServer({ host: s.authrpc.addr, port: s.authrpc.port, methods: all, jwtSecret: s.authrpc.jwtSecret, logger: logger.child({ server: 'authrpc' }) })
+  const engineServer = await startRpcServer({ host: s.authrpc.addr, port: s.authrpc.port, methods: all, jwtSecret: s.authrpc.jwtSecret, logger: logger.child({ server: 'authrpc' }), ...(metrics ? { onCall: metrics.onRpcCall } : {}) })
   logger.info({ url: engineServer.url }, 'Engine API started')
   let httpServer: RpcServer | undefined
   if (s.http !== undefined) {
     const api = new Set(s.http.api)
     const methods = new Map<string, RpcHandler>([...ethMethods].filter(([name]) => api.has(name.split('_')[0]!)))
-    httpServer = await startRpcServer({ host: s.http.addr, port: s.http.port, methods, logger: logger.child({ server: 'http' }) })
+    httpServer = await startRpcServer({ host: s.http.addr, port: s.http.port, methods, logger: logger.child({ server: 'http' }), ...(metrics ? { onCall: metrics.onRpcCall } : {}) })
     logger.info({ url: httpServer.url, api: [...api].join(',') }, 'HTTP server started')
+  }
+  let metricsServer: MetricsServer | undefined
+  if (metrics !== undefined && s.metrics !== undefined) {
+    metricsServer = await startMetricsServer({ addr: s.metrics.addr, port: s.metrics.port, metrics, logger })
+    logger.info({ url: metricsServer.url }, 'Metrics server started')
   }
   if (s.dev !== undefined) {
     const call = async (method: string, params: unknown[]): Promise<unknown> => {
       const h = all.get(method)
       if (h === undefined) throw new Error(`no method ${method}`)
-      return h(params)
+      const t0 = performance.now()
+      let ok = false
+      try {
+        const r = await h(params)
+        ok = true
+        return r
+      } finally {
+        metrics?.onRpcCall(method, performance.now() - t0, ok)
+      }
     }
     dev = new DevDriver({ call, chain, common, logger, period: s.dev.period })
     dev.start()
@@ -117,11 +152,13 @@ export async function startNode(s: NodeServices): Promise<RunningNode> {
     httpServer,
     methods: all,
     dev,
+    metrics,
+    metricsUrl: metricsServer?.url,
     async close() {
       stopStatus()
       await dev?.stop()
       builder.close()
-      await Promise.all([engineServer.close(), httpServer?.close()])
+      await Promise.all([engineServer.close(), httpServer?.close(), metricsServer?.close()])
     },
   }
 }

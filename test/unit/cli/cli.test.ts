@@ -152,7 +152,9 @@ t.test('node gets datadir, logger and a live signal; --dev parses', async (t) =>
   t.equal(r.code, 0)
   t.same(got, { datadir: '/tmp/px-n', aborted: false })
   t.equal(r.stderr, '')
-  t.same(parseNodeFlags({ dev: true }), { dev: true })
+  t.same(parseNodeFlags({ dev: true }), { ...NODE_DEFAULTS, dev: true })
+  t.equal(parseNodeFlags({ 'authrpc.port': 9551 }).authrpcPort, 9551)
+  t.same(parseNodeFlags({ 'http.api': 'eth, net' }).httpApi, ['eth', 'net'])
   t.same(parseNodeFlags({}), NODE_DEFAULTS)
 })
 
