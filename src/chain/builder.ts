@@ -23,6 +23,7 @@ export interface BuiltPayload {
   block: Block
   blockValue: bigint
   requests?: CLRequest<CLRequestType>[]
+  blockAccessList?: Uint8Array
   /** The engine method version that started the build (for getPayload fork checks). */
   version: number
 }
@@ -65,6 +66,8 @@ export function payloadIdOf(parent: Uint8Array, a: PayloadAttributes, version: n
     ]) as never,
     a.withdrawals === undefined ? new Uint8Array() : Uint8Array.of(1),
     a.parentBeaconBlockRoot ?? new Uint8Array(),
+    bigIntToUnpaddedBytes(a.slotNumber ?? 0n),
+    bigIntToUnpaddedBytes(a.targetGasLimit ?? 0n),
     bigIntToUnpaddedBytes(BigInt(version)),
   ])
   return keccak_256(concatBytes(enc)).subarray(0, 8)
@@ -122,7 +125,13 @@ export class PayloadBuilder {
       })
       for (const sk of built.skipped) this.opts.logger.debug({ tx: bytesToHex(sk.tx.hash()), err: sk.error }, 'Builder skipped transaction')
       if (proc.best === undefined || built.blockValue >= proc.best.blockValue) {
-        proc.best = { block: built.block, blockValue: built.blockValue, ...(built.requests ? { requests: built.requests } : {}), version: proc.version }
+        proc.best = {
+          block: built.block,
+          blockValue: built.blockValue,
+          ...(built.requests ? { requests: built.requests } : {}),
+          ...(built.blockAccessList ? { blockAccessList: built.blockAccessList } : {}),
+          version: proc.version,
+        }
       }
     } catch (err) {
       this.opts.logger.error({ err: (err as Error).message, id: proc.id }, 'Payload build failed')
@@ -151,7 +160,13 @@ export class PayloadBuilder {
         attributes: proc.attributes,
         txs: [],
       })
-      proc.best = { block: built.block, blockValue: built.blockValue, ...(built.requests ? { requests: built.requests } : {}), version: proc.version }
+      proc.best = {
+          block: built.block,
+          blockValue: built.blockValue,
+          ...(built.requests ? { requests: built.requests } : {}),
+          ...(built.blockAccessList ? { blockAccessList: built.blockAccessList } : {}),
+          version: proc.version,
+        }
     }
     this.stop(proc)
     return proc.best

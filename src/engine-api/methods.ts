@@ -177,7 +177,8 @@ export function createEngineMethods(opts: EngineMethodsOptions): Map<string, Rpc
                   ? { withdrawals: attrs.withdrawals.map((w) => ({ index: w.index, validatorIndex: w.validatorIndex, address: w.address, amount: w.amount })) }
                   : {}),
                 ...(attrs.parentBeaconBlockRoot !== undefined ? { parentBeaconBlockRoot: attrs.parentBeaconBlockRoot } : {}),
-                ...(attrs.targetGasLimit !== undefined ? { gasLimit: attrs.targetGasLimit } : {}),
+                ...(attrs.targetGasLimit !== undefined ? { targetGasLimit: attrs.targetGasLimit } : {}),
+                ...(attrs.slotNumber !== undefined ? { slotNumber: attrs.slotNumber } : {}),
               },
               version,
             }
@@ -199,7 +200,7 @@ export function createEngineMethods(opts: EngineMethodsOptions): Map<string, Rpc
     const h = built.block.header
     const fork = forkAt(common, h.number, h.timestamp)
     if (!inWindow(fork, GET_PAYLOAD_WINDOW[version])) throw unsupportedFork(`engine_getPayloadV${version} does not serve a ${fork.hardfork()} payload`)
-    const payload = encodeExecutionPayload(GET_PAYLOAD_STRUCTURE[version], blockToPayload(built.block))
+    const payload = encodeExecutionPayload(GET_PAYLOAD_STRUCTURE[version], blockToPayload(built.block, built.blockAccessList !== undefined ? { blockAccessList: built.blockAccessList } : {}))
     if (version === 1) return payload
     const out: Record<string, unknown> = { executionPayload: payload, blockValue: toQuantity(built.blockValue) }
     if (version >= 3) {

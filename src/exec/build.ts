@@ -16,8 +16,20 @@ export interface PayloadAttributes {
   prevRandao: Uint8Array
   withdrawals?: WithdrawalData[]
   parentBeaconBlockRoot?: Uint8Array
+  /** Exact gas limit (tests). */
   gasLimit?: bigint
+  /** Amsterdam's targetGasLimit: move the parent's gas limit toward it, within the 1/1024 bound. */
+  targetGasLimit?: bigint
+  /** Amsterdam (EIP-7843). */
+  slotNumber?: bigint
   extraData?: Uint8Array
+}
+
+/** geth's CalcGasLimit: step from the parent's limit toward `target` by at most parent/1024 - 1. */
+export function gasLimitToward(parent: bigint, target: bigint): bigint {
+  const delta = parent / 1024n - 1n
+  if (parent < target) return parent + delta < target ? parent + delta : target
+  return parent - delta > target ? parent - delta : target > 5000n ? target : 5000n
 }
 
 export interface BuildRequest {
@@ -35,6 +47,8 @@ export interface BuiltBlock {
   /** Sum of priority fees paid to the fee recipient. */
   blockValue: bigint
   requests?: CLRequest<CLRequestType>[]
+  /** EIP-7928 block access list (RLP), for Amsterdam blocks. */
+  blockAccessList?: Uint8Array
   skipped: { tx: TypedTransaction; error: string }[]
 }
 
@@ -51,7 +65,8 @@ export async function buildOnParent(req: BuildRequest): Promise<BuiltBlock> {
       timestamp: a.timestamp,
       coinbase: a.feeRecipient,
       mixHash: a.prevRandao,
-      ...(a.gasLimit !== undefined ? { gasLimit: a.gasLimit } : {}),
+      ...(a.gasLimit !== undefined ? { gasLimit: a.gasLimit } : a.targetGasLimit !== undefined ? { gasLimit: gasLimitToward(parent.gasLimit, a.targetGasLimit) } : {}),
+      ...(a.slotNumber !== undefined ? { slotNumber: a.slotNumber } : {}),
       ...(a.extraData !== undefined ? { extraData: a.extraData } : {}),
       ...(a.parentBeaconBlockRoot !== undefined ? { parentBeaconBlockRoot: a.parentBeaconBlockRoot } : {}),
     },
@@ -59,7 +74,7 @@ export async function buildOnParent(req: BuildRequest): Promise<BuiltBlock> {
     blockOpts: { putBlockIntoBlockchain: false, setHardfork: true },
   })
   const skipped: BuiltBlock['skipped'] = []
-  const gasLimit = a.gasLimit ?? parent.gasLimit
+  const gasLimit = a.gasLimit ?? (a.targetGasLimit !== undefined ? gasLimitToward(parent.gasLimit, a.targetGasLimit) : parent.gasLimit)
   for (const tx of req.txs) {
     if (builder.gasUsed + 21000n > gasLimit) break
     try {
@@ -68,6 +83,13 @@ export async function buildOnParent(req: BuildRequest): Promise<BuiltBlock> {
       skipped.push({ tx, error: err instanceof Error ? err.message : String(err) })
     }
   }
-  const { block, requests } = await builder.build()
-  return { block, blockValue: builder.minerValue, ...(requests !== undefined ? { requests } : {}), skipped }
+  const { block, requests, blockLevelAccessList } = await builder.build()
+  const bal = common.isActivatedEIP(7928) && blockLevelAccessList !== undefined ? blockLevelAccessList.serialize() : undefined
+  return {
+    block,
+    blockValue: builder.minerValue,
+    ...(requests !== undefined ? { requests } : {}),
+    ...(bal !== undefined ? { blockAccessList: bal } : {}),
+    skipped,
+  }
 }

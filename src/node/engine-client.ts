@@ -30,6 +30,8 @@ export interface SlotInput {
   feeRecipient: string
   prevRandao: string
   parentBeaconBlockRoot: string
+  /** Amsterdam's targetGasLimit (default 60M, the dev chain's). */
+  targetGasLimit?: bigint
 }
 
 export interface SlotResult {
@@ -58,6 +60,10 @@ export async function runSlot(call: Call, common: Common, s: SlotInput): Promise
   }
   if (v.forkchoiceUpdated >= 2) attrs['withdrawals'] = []
   if (v.forkchoiceUpdated >= 3) attrs['parentBeaconBlockRoot'] = s.parentBeaconBlockRoot
+  if (v.forkchoiceUpdated >= 4) {
+    attrs['slotNumber'] = `0x${(s.head.number + 1n).toString(16)}`
+    attrs['targetGasLimit'] = `0x${(s.targetGasLimit ?? 60_000_000n).toString(16)}`
+  }
   const fcState = { headBlockHash: s.head.hash, safeBlockHash: s.safe, finalizedBlockHash: s.finalized }
   const fcu = (await call(`engine_forkchoiceUpdatedV${v.forkchoiceUpdated}`, [fcState, attrs])) as FcuResult
   if (fcu.payloadId === null) throw new Error(`forkchoiceUpdated started no build: ${fcu.payloadStatus.status} ${fcu.payloadStatus.validationError ?? ''}`)
