@@ -13,6 +13,7 @@ import { EngineService } from '../chain/engine.ts'
 import { key, Prefix } from '../db/keys.ts'
 import { createEngineMethods, type BlobSource } from '../engine-api/methods.ts'
 import { createEthMethods } from '../rpc/eth/index.ts'
+import { createTxpoolMethods } from '../rpc/txpool.ts'
 import { startRpcServer, type RpcServer } from '../rpc/server.ts'
 import type { MethodTable, RpcHandler } from '../rpc/types.ts'
 import { TxPool, type PoolState } from '../txpool/index.ts'
@@ -121,13 +122,14 @@ export async function startNode(s: NodeServices): Promise<RunningNode> {
     clientVersion: { code: 'PX', name: 'Parallax', version: `v${packageVersion()}`, commit: commit === 'unknown' ? '0x00000000' : `0x${commit.padEnd(8, '0').slice(0, 8)}` },
   })
   const ethMethods = createEthMethods({ chain, common, txpool, networkId: s.networkId ?? common.chainId(), clientVersion: version })
-  const all = new Map<string, RpcHandler>([...ethMethods, ...engineMethods])
+  const txpoolMethods = createTxpoolMethods(txpool)
+  const all = new Map<string, RpcHandler>([...ethMethods, ...txpoolMethods, ...engineMethods])
   const engineServer = await startRpcServer({ host: s.authrpc.addr, port: s.authrpc.port, methods: all, jwtSecret: s.authrpc.jwtSecret, logger: logger.child({ server: 'authrpc' }), ...(metrics ? { onCall: metrics.onRpcCall } : {}) })
   logger.info({ url: engineServer.url }, 'Engine API started')
   let httpServer: RpcServer | undefined
   if (s.http !== undefined) {
     const api = new Set(s.http.api)
-    const methods = new Map<string, RpcHandler>([...ethMethods].filter(([name]) => api.has(name.split('_')[0]!)))
+    const methods = new Map<string, RpcHandler>([...ethMethods, ...txpoolMethods].filter(([name]) => api.has(name.split('_')[0]!)))
     httpServer = await startRpcServer({ host: s.http.addr, port: s.http.port, methods, logger: logger.child({ server: 'http' }), ...(metrics ? { onCall: metrics.onRpcCall } : {}) })
     logger.info({ url: httpServer.url, api: [...api].join(',') }, 'HTTP server started')
   }
