@@ -51,6 +51,17 @@ export function parseGlobalFlags(raw: Record<string, unknown>): GlobalFlags {
 // --- node flags -------------------------------------------------------------------------------------
 
 export interface NodeFlags {
+  /** libp2p TCP listen port (0 = random). */
+  port: number
+  /** libp2p listen address. */
+  p2pAddr: string
+  /** Multiaddrs dialled at start and re-dialled when they drop. */
+  bootnodes: string[]
+  /** 0 disables networking. */
+  maxPeers: number
+  nodiscover: boolean
+  /** No consensus client: follow the highest valid block peers gossip (and their safe/finalized). */
+  follow: boolean
   /** Dev mode: dev genesis, built-in consensus driver, RPC on :8545. */
   dev: boolean
   /** Seconds between dev blocks; 0 = only when a transaction arrives. */
@@ -74,6 +85,12 @@ export interface NodeFlags {
 }
 
 export const NODE_DEFAULTS: NodeFlags = {
+  port: 30303,
+  p2pAddr: '0.0.0.0',
+  bootnodes: [],
+  maxPeers: 50,
+  nodiscover: false,
+  follow: false,
   dev: false,
   devPeriod: 2,
   authrpcAddr: '127.0.0.1',
@@ -92,6 +109,12 @@ export const NODE_DEFAULTS: NodeFlags = {
 
 export function nodeOptions(): Option[] {
   return [
+    new Option('--port <port>', 'libp2p TCP listening port (0 = random)').argParser(intInRange(0, 65535)).default(NODE_DEFAULTS.port),
+    new Option('--p2p.addr <ip>', 'libp2p listening address').default(NODE_DEFAULTS.p2pAddr),
+    new Option('--bootnodes <multiaddrs>', 'comma-separated multiaddrs (/ip4/1.2.3.4/tcp/30303/p2p/12D3Koo...) dialled at start and re-dialled when they drop'),
+    new Option('--maxpeers <n>', 'maximum number of peers (0 = no networking)').argParser(intInRange(0, 10000)).default(NODE_DEFAULTS.maxPeers),
+    new Option('--nodiscover', 'no peer exchange: only bootnodes and inbound peers').default(NODE_DEFAULTS.nodiscover),
+    new Option('--follow', 'no consensus client: follow the highest valid block peers gossip').default(NODE_DEFAULTS.follow),
     new Option('--dev', 'dev mode: dev genesis, built-in consensus driver, HTTP RPC on :8545').default(NODE_DEFAULTS.dev),
     new Option('--dev.period <seconds>', 'dev mode block interval; 0 = a block per incoming transaction').argParser(intInRange(0, 3600)).default(NODE_DEFAULTS.devPeriod),
     new Option('--authrpc.addr <ip>', 'Engine API listening address').default(NODE_DEFAULTS.authrpcAddr),
@@ -128,6 +151,12 @@ export function parseNodeFlags(raw: Record<string, unknown>): NodeFlags {
   const jwt = raw['authrpc.jwtsecret']
   if (jwt !== undefined && (typeof jwt !== 'string' || jwt === '')) throw new UsageError('invalid --authrpc.jwtsecret')
   return {
+    port: num(raw, 'port', NODE_DEFAULTS.port),
+    p2pAddr: str(raw, 'p2p.addr', NODE_DEFAULTS.p2pAddr),
+    bootnodes: typeof raw['bootnodes'] === 'string' ? raw['bootnodes'].split(',').map((x) => x.trim()).filter((x) => x !== '') : [],
+    maxPeers: num(raw, 'maxpeers', NODE_DEFAULTS.maxPeers),
+    nodiscover: flag(raw, 'nodiscover', NODE_DEFAULTS.nodiscover),
+    follow: flag(raw, 'follow', NODE_DEFAULTS.follow),
     dev: flag(raw, 'dev', NODE_DEFAULTS.dev),
     devPeriod: num(raw, 'dev.period', NODE_DEFAULTS.devPeriod),
     authrpcAddr: str(raw, 'authrpc.addr', NODE_DEFAULTS.authrpcAddr),

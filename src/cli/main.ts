@@ -134,7 +134,14 @@ function buildProgram(io: CliIO, state: { verbosity: number }): Command {
     logger.debug({ ...nodeFlags }, 'Node flags')
     const datadirExplicit = cmd.getOptionValueSourceWithGlobals('datadir') !== 'default' && cmd.getOptionValueSourceWithGlobals('datadir') !== undefined
     await withInterrupt(logger, io, (signal) =>
-      cmds.nodeCommand({ datadir: flags.datadir, datadirExplicit, flags: nodeFlags, logger, signal }),
+      cmds.nodeCommand({
+        datadir: flags.datadir,
+        datadirExplicit,
+        devNetworking: ['port', 'maxpeers', 'bootnodes', 'p2p.addr'].some((o) => cmd.getOptionValueSource(o) === 'cli'),
+        flags: nodeFlags,
+        logger,
+        signal,
+      }),
     )
   })
 

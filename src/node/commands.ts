@@ -49,6 +49,8 @@ export interface NodeOptions {
   /** false when --datadir was not given (dev mode then uses a temporary directory). */
   datadirExplicit?: boolean
   flags?: Partial<NodeFlags>
+  /** Dev mode keeps networking off (as geth --dev) unless a p2p flag was given. */
+  devNetworking?: boolean
   logger: Logger
   signal: AbortSignal
 }
@@ -151,6 +153,7 @@ export async function nodeCommand(opts: NodeOptions): Promise<void> {
       authrpc: { addr: flags.authrpcAddr, port: flags.authrpcPort, jwtSecret: jwt.secret },
       ...(http ? { http: { addr: flags.httpAddr, port: flags.httpPort, api: flags.httpApi } } : {}),
       ...(flags.dev ? { dev: { period: flags.devPeriod } } : {}),
+      ...(flags.maxPeers > 0 && !(flags.dev && opts.devNetworking !== true) ? { p2p: { datadir, addr: flags.p2pAddr, port: flags.port, bootnodes: flags.bootnodes, maxPeers: flags.maxPeers, nodiscover: flags.nodiscover, follow: flags.follow && !flags.dev } } : {}),
       ...(flags.metrics ? { metrics: { addr: flags.metricsAddr, port: flags.metricsPort, chaindata: join(datadir, CHAINDATA) } } : {}),
     })
     await new Promise<void>((resolve) => {

@@ -14,11 +14,13 @@ import { key, Prefix } from '../db/keys.ts'
 import { createEngineMethods, type BlobSource } from '../engine-api/methods.ts'
 import { createEthMethods } from '../rpc/eth/index.ts'
 import { createTxpoolMethods } from '../rpc/txpool.ts'
+import { createAdminMethods } from '../rpc/admin.ts'
 import { startRpcServer, type RpcServer } from '../rpc/server.ts'
 import type { MethodTable, RpcHandler } from '../rpc/types.ts'
 import { TxPool, type PoolState } from '../txpool/index.ts'
 import { clientVersion, gitCommit, packageVersion } from '../util/version.ts'
 import { DevDriver } from './dev-driver.ts'
+import { startP2P, type P2PNode } from '../p2p/index.ts'
 import { startStatusLoop } from './status.ts'
 import { createMetrics, startMetricsServer, type Metrics, type MetricsServer } from '../metrics/index.ts'
 
@@ -33,6 +35,8 @@ export interface NodeServices {
   networkId?: bigint
   /** Prometheus metrics on addr:port (/metrics and /debug/metrics/prometheus); chaindata for the size gauge. */
   metrics?: { addr: string; port: number; chaindata?: string }
+  /** libp2p networking (gossip + sync with other Parallax nodes); absent = none. */
+  p2p?: { datadir: string; addr: string; port: number; bootnodes: string[]; maxPeers: number; nodiscover: boolean; follow: boolean }
   /** Status line period (ms); default 30 s. */
   statusIntervalMs?: number
 }
@@ -46,6 +50,7 @@ export interface RunningNode {
   /** Every method the Engine port serves (engine_* and eth_*), for in-process callers. */
   methods: MethodTable
   dev: DevDriver | undefined
+  p2p: P2PNode | undefined
   metrics: Metrics | undefined
   metricsUrl: string | undefined
   close(): Promise<void>
@@ -113,7 +118,27 @@ export async function startNode(s: NodeServices): Promise<RunningNode> {
     },
   }
   const builder = new PayloadBuilder({ chain, txs: txSource, logger })
-  const engine = new EngineService({ chain, builder, logger })
+  let p2p: P2PNode | undefined
+  const engine = new EngineService({ chain, builder, logger, onMissingParent: (block) => p2p?.fetchAncestors(block) })
+  if (s.p2p !== undefined) {
+    p2p = await startP2P({
+      chain,
+      datadir: s.p2p.datadir,
+      listen: { addr: s.p2p.addr, port: s.p2p.port },
+      bootnodes: s.p2p.bootnodes,
+      maxPeers: s.p2p.maxPeers,
+      nodiscover: s.p2p.nodiscover,
+      follow: s.p2p.follow,
+      logger: logger.child({ module: 'p2p' }),
+      ...(metrics !== undefined ? { onPeerCount: (n: number) => metrics.setPeers(n), onGossip: (r: 'accept' | 'reject' | 'ignore') => metrics.gossip(r) } : {}),
+    })
+    const node = p2p
+    // Gossip every new canonical tip we did not get from peers (built by us, or given by the CL).
+    chain.onHeadChange((added) => {
+      const tip = added.at(-1)
+      if (tip !== undefined) void node.publishBlock(tip)
+    })
+  }
   const version = clientVersion()
   const commit = gitCommit()
   const engineMethods = createEngineMethods({
@@ -121,15 +146,16 @@ export async function startNode(s: NodeServices): Promise<RunningNode> {
     blobs: blobSource(txpool),
     clientVersion: { code: 'PX', name: 'Parallax', version: `v${packageVersion()}`, commit: commit === 'unknown' ? '0x00000000' : `0x${commit.padEnd(8, '0').slice(0, 8)}` },
   })
-  const ethMethods = createEthMethods({ chain, common, txpool, networkId: s.networkId ?? common.chainId(), clientVersion: version })
+  const ethMethods = createEthMethods({ chain, common, txpool, networkId: s.networkId ?? common.chainId(), clientVersion: version, peerCount: () => p2p?.peerCount() ?? 0 })
+  const adminMethods = createAdminMethods({ chain, clientVersion: version, p2p: () => p2p })
   const txpoolMethods = createTxpoolMethods(txpool)
-  const all = new Map<string, RpcHandler>([...ethMethods, ...txpoolMethods, ...engineMethods])
+  const all = new Map<string, RpcHandler>([...ethMethods, ...txpoolMethods, ...adminMethods, ...engineMethods])
   const engineServer = await startRpcServer({ host: s.authrpc.addr, port: s.authrpc.port, methods: all, jwtSecret: s.authrpc.jwtSecret, logger: logger.child({ server: 'authrpc' }), ...(metrics ? { onCall: metrics.onRpcCall } : {}) })
   logger.info({ url: engineServer.url }, 'Engine API started')
   let httpServer: RpcServer | undefined
   if (s.http !== undefined) {
     const api = new Set(s.http.api)
-    const methods = new Map<string, RpcHandler>([...ethMethods, ...txpoolMethods].filter(([name]) => api.has(name.split('_')[0]!)))
+    const methods = new Map<string, RpcHandler>([...ethMethods, ...txpoolMethods, ...adminMethods].filter(([name]) => api.has(name.split('_')[0]!)))
     httpServer = await startRpcServer({ host: s.http.addr, port: s.http.port, methods, logger: logger.child({ server: 'http' }), ...(metrics ? { onCall: metrics.onRpcCall } : {}) })
     logger.info({ url: httpServer.url, api: [...api].join(',') }, 'HTTP server started')
   }
@@ -166,10 +192,12 @@ export async function startNode(s: NodeServices): Promise<RunningNode> {
     httpServer,
     methods: all,
     dev,
+    p2p,
     metrics,
     metricsUrl: metricsServer?.url,
     async close() {
       stopStatus()
+      await p2p?.stop()
       await dev?.stop()
       builder.close()
       await Promise.all([engineServer.close(), httpServer?.close(), metricsServer?.close()])

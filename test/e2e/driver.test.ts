@@ -28,7 +28,7 @@ t.test(`${SLOTS} slots in Lodestar's call order with concurrent transactions`, a
   t.equal(spawnSync(process.execPath, [BIN, 'init', '--datadir', datadir, 'dev']).status, 0, 'init dev')
   const secret = randomBytes(32)
   writeFileSync(join(dir, 'jwt.hex'), bytesToHex(secret))
-  const node = await startNodeProcess(['node', '--datadir', datadir, '--authrpc.port', '0', '--authrpc.jwtsecret', join(dir, 'jwt.hex')], secret)
+  const node = await startNodeProcess(['node', '--datadir', datadir, '--authrpc.port', '0', '--authrpc.jwtsecret', join(dir, 'jwt.hex'), '--port', '0'], secret)
   const rpc = node.engine
   try {
     const genesis = (await rpc.call('eth_getBlockByNumber', ['latest', false])) as { hash: string; timestamp: string }
@@ -95,6 +95,12 @@ t.test(`${SLOTS} slots in Lodestar's call order with concurrent transactions`, a
       if (r !== null && r.status === '0x1') landed++
     }
     t.equal(landed, sent.length, `all ${sent.length} transactions landed`)
+    // What Kurtosis waits on before it hands the node to a consensus client.
+    const info = (await rpc.call('admin_nodeInfo', [])) as { enode: string; name: string; protocols: { eth: { genesis: string } } }
+    t.match(info.enode, /^\/ip4\/.+\/tcp\/\d+\/p2p\/\w+/, 'admin_nodeInfo has a dialable listen address')
+    t.match(info.name, /^Parallax\/v/)
+    t.equal(info.protocols.eth.genesis, hashes[0], 'and the genesis')
+    t.equal(await rpc.call('net_peerCount', []), '0x0')
   } catch (err) {
     t.fail(`driver failed: ${(err as Error).message}`, { nodeLog: node.logs().slice(-3000) })
   } finally {

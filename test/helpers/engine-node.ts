@@ -50,7 +50,7 @@ export async function processNode(tc: FixtureGenesisCase): Promise<TestNode> {
   if (init.status !== 0) throw new Error(`init failed: ${init.stderr}`)
   const child: ChildProcess = spawn(
     process.execPath,
-    [BIN, '--log.format', 'json', 'node', '--datadir', join(dir, 'data'), '--authrpc.port', '0', '--authrpc.jwtsecret', secretFile],
+    [BIN, '--log.format', 'json', 'node', '--datadir', join(dir, 'data'), '--authrpc.port', '0', '--authrpc.jwtsecret', secretFile, '--maxpeers', '0'],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   )
   const url = await new Promise<string>((resolve, reject) => {
