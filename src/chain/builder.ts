@@ -15,8 +15,6 @@ import type { Chain } from './chain.ts'
 /** Where transactions for a block come from (the txpool implements it). */
 export interface TxSource {
   pending(baseFee: bigint, blobBaseFee?: bigint): TypedTransaction[]
-  /** The form a block builder can include: blob transactions with their blobs attached. */
-  withSidecar?(tx: TypedTransaction): TypedTransaction
 }
 
 export interface BuiltPayload {
@@ -113,8 +111,7 @@ export class PayloadBuilder {
       common.setHardforkBy({ blockNumber: proc.parent.number + 1n, timestamp: proc.attributes.timestamp })
       const baseFee = common.isActivatedEIP(1559) ? proc.parent.calcNextBaseFee() : 0n
       const blobBaseFee = common.isActivatedEIP(4844) ? blobBaseFeeAfter(proc.parent, proc.attributes.timestamp) : undefined
-      const source = this.opts.txs
-      const txs = (source?.pending(baseFee, blobBaseFee) ?? []).map((tx) => source?.withSidecar?.(tx) ?? tx)
+      const txs = this.opts.txs?.pending(baseFee, blobBaseFee) ?? []
       const built = await buildOnParent({
         parent: proc.parent,
         base: chain.store.kv,

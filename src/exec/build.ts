@@ -5,7 +5,10 @@ import type { Block, BlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import type { CLRequest, CLRequestType, WithdrawalData } from '@ethereumjs/util'
-import { buildBlock, createVM } from '@ethereumjs/vm'
+import { buildBlock, createVM, runBlock, runTx, type AfterBlockEvent, type VM } from '@ethereumjs/vm'
+import { createBlock, genWithdrawalsTrieRoot, type HeaderData } from '@ethereumjs/block'
+import { Blob4844Tx, createMinimal4844TxFromNetworkWrapper } from '@ethereumjs/tx'
+import { createWithdrawal } from '@ethereumjs/util'
 import type { KVReader } from '../db/interface.ts'
 import { AncestorHashes, type HeaderByHash } from './ancestors.ts'
 import { openBlockState } from './state.ts'
@@ -52,44 +55,106 @@ export interface BuiltBlock {
   skipped: { tx: TypedTransaction; error: string }[]
 }
 
+/**
+ * Builds a block in two linear passes (ethereumjs' BlockBuilder re-creates the whole block on every
+ * addTransaction, which is quadratic: 1,400 transfers took minutes):
+ *  1. selection: each candidate runs with `runTx` on the parent state against a header-only template
+ *     (system calls first, as the block will do); failing or non-fitting transactions are skipped;
+ *  2. sealing: one `runBlock({ generate: true })` of the selected transactions on a fresh state fills
+ *     in stateRoot, receipts, bloom, gas used, requests hash and the block access list.
+ */
 export async function buildOnParent(req: BuildRequest): Promise<BuiltBlock> {
   const { parent, attributes: a } = req
-  const { stateManager } = openBlockState(req.base, parent.stateRoot)
   const common = req.common.copy()
-  common.setHardforkBy({ blockNumber: parent.number + 1n, timestamp: a.timestamp })
-  const vm = await createVM({ common, stateManager, blockchain: new AncestorHashes(parent, req.headerByHash) })
-  const parentBlock = { hash: () => parent.hash(), header: parent } as unknown as Block
-  const builder = await buildBlock(vm, {
-    parentBlock,
-    headerData: {
-      timestamp: a.timestamp,
-      coinbase: a.feeRecipient,
-      mixHash: a.prevRandao,
-      ...(a.gasLimit !== undefined ? { gasLimit: a.gasLimit } : a.targetGasLimit !== undefined ? { gasLimit: gasLimitToward(parent.gasLimit, a.targetGasLimit) } : {}),
-      ...(a.slotNumber !== undefined ? { slotNumber: a.slotNumber } : {}),
-      ...(a.extraData !== undefined ? { extraData: a.extraData } : {}),
-      ...(a.parentBeaconBlockRoot !== undefined ? { parentBeaconBlockRoot: a.parentBeaconBlockRoot } : {}),
-    },
-    ...(a.withdrawals !== undefined ? { withdrawals: a.withdrawals } : {}),
-    blockOpts: { putBlockIntoBlockchain: false, setHardfork: true },
-  })
-  const skipped: BuiltBlock['skipped'] = []
+  const number = parent.number + 1n
+  common.setHardforkBy({ blockNumber: number, timestamp: a.timestamp })
   const gasLimit = a.gasLimit ?? (a.targetGasLimit !== undefined ? gasLimitToward(parent.gasLimit, a.targetGasLimit) : parent.gasLimit)
+  const withdrawals = common.isActivatedEIP(4895) ? (a.withdrawals ?? []).map(createWithdrawal) : undefined
+  const headerData: HeaderData = {
+    parentHash: parent.hash(),
+    number,
+    timestamp: a.timestamp,
+    gasLimit,
+    coinbase: a.feeRecipient,
+    mixHash: a.prevRandao,
+    ...(a.extraData !== undefined ? { extraData: a.extraData } : {}),
+    ...(common.isActivatedEIP(1559) ? { baseFeePerGas: parent.common.isActivatedEIP(1559) ? parent.calcNextBaseFee() : common.param('initialBaseFee') } : {}),
+    ...(common.isActivatedEIP(4844) ? { excessBlobGas: parent.calcNextExcessBlobGas(common), blobGasUsed: 0n } : {}),
+    ...(common.isActivatedEIP(4788) ? { parentBeaconBlockRoot: a.parentBeaconBlockRoot ?? new Uint8Array(32) } : {}),
+    ...(withdrawals !== undefined ? { withdrawalsRoot: await genWithdrawalsTrieRoot(withdrawals) } : {}),
+    ...(a.slotNumber !== undefined ? { slotNumber: a.slotNumber } : {}),
+  }
+  const opts = { common, setHardfork: true }
+  const template = createBlock({ header: headerData, ...(withdrawals !== undefined ? { withdrawals } : {}) }, opts)
+  const blockchain = new AncestorHashes(parent, req.headerByHash)
+
+  // 1. selection
+  const selection = openBlockState(req.base, parent.stateRoot)
+  const vm = await createVM({ common: common.copy(), stateManager: selection.stateManager, blockchain })
+  await runSystemCalls(vm, template)
+  const skipped: BuiltBlock['skipped'] = []
+  const selected: TypedTransaction[] = []
+  let gasUsed = 0n
+  let blobGasUsed = 0n
+  const maxBlobGas = common.isActivatedEIP(4844) ? common.getBlobGasSchedule().maxBlobGasPerBlock : 0n
+  const perBlob = common.isActivatedEIP(4844) ? common.param('blobGasPerBlob') : 0n
   for (const tx of req.txs) {
-    if (builder.gasUsed + 21000n > gasLimit) break
+    if (gasLimit - gasUsed < 21000n) break
+    if (tx.gasLimit > gasLimit - gasUsed) {
+      skipped.push({ tx, error: 'tx has a higher gas limit than the remaining gas in the block' })
+      continue
+    }
+    const blobs = BigInt((tx as { blobVersionedHashes?: unknown[] }).blobVersionedHashes?.length ?? 0) * perBlob
+    if (blobs > 0n && blobGasUsed + blobs > maxBlobGas) {
+      skipped.push({ tx, error: 'block blob gas limit reached' })
+      continue
+    }
     try {
-      await builder.addTransaction(tx, { skipHardForkValidation: true })
+      const r = await runTx(vm, { tx, block: template, skipHardForkValidation: true, skipBlockGasLimitValidation: true })
+      gasUsed += r.blockGasSpent
+      blobGasUsed += blobs
+      selected.push(minimalTx(tx))
     } catch (err) {
       skipped.push({ tx, error: err instanceof Error ? err.message : String(err) })
     }
   }
-  const { block, requests, blockLevelAccessList } = await builder.build()
-  const bal = common.isActivatedEIP(7928) && blockLevelAccessList !== undefined ? blockLevelAccessList.serialize() : undefined
+
+  // 2. sealing
+  const candidate = createBlock({ header: { ...headerData, ...(common.isActivatedEIP(4844) ? { blobGasUsed } : {}) }, transactions: selected, ...(withdrawals !== undefined ? { withdrawals } : {}) }, opts)
+  const sealing = openBlockState(req.base, parent.stateRoot)
+  const vm2 = await createVM({ common: common.copy(), stateManager: sealing.stateManager, blockchain })
+  let sealed: Block | undefined
+  vm2.events.on('afterBlock', (e: AfterBlockEvent) => {
+    sealed = e.block
+  })
+  const res = await runBlock(vm2, { block: candidate, generate: true, skipBlockValidation: true, skipHeaderValidation: true, setHardfork: true, clearCache: false })
+  if (sealed === undefined) throw new Error('runBlock did not report the generated block')
+  let blockValue = 0n
+  for (const r of res.results) blockValue += r.minerValue
+  const bal = common.isActivatedEIP(7928) && res.blockLevelAccessList !== undefined ? res.blockLevelAccessList.serialize() : undefined
   return {
-    block,
-    blockValue: builder.minerValue,
-    ...(requests !== undefined ? { requests } : {}),
+    block: sealed,
+    blockValue,
+    ...(res.requests !== undefined ? { requests: res.requests } : {}),
     ...(bal !== undefined ? { blockAccessList: bal } : {}),
     skipped,
   }
+}
+
+/** Blob transactions go into blocks without their sidecar. */
+function minimalTx(tx: TypedTransaction): TypedTransaction {
+  if (tx instanceof Blob4844Tx && tx.blobs !== undefined) return createMinimal4844TxFromNetworkWrapper(tx, { common: tx.common })
+  return tx
+}
+
+/** EIP-4788 and EIP-2935 system calls that open every block (so selection sees their state). */
+async function runSystemCalls(vm: VM, block: Block): Promise<void> {
+  // runBlock on an empty copy of the block would also credit withdrawals; run only the pre-block
+  // calls: ethereumjs' BlockBuilder exposes them through initState.
+  const builder = await buildBlock(vm, {
+    parentBlock: { hash: () => block.header.parentHash, header: { ...block.header, number: block.header.number - 1n } } as unknown as Block,
+    headerData: { ...block.header.toJSON(), number: block.header.number, timestamp: block.header.timestamp },
+    blockOpts: { putBlockIntoBlockchain: false, setHardfork: true },
+  })
+  void builder
 }

@@ -2,8 +2,7 @@
 // server (JWT, :8551, which serves eth_* too), the optional --http server and the dev driver.
 import type { Common } from '@ethereumjs/common'
 import { RLP } from '@ethereumjs/rlp'
-import type { Blob4844Tx, TypedTransaction } from '@ethereumjs/tx'
-import { createBlob4844Tx } from '@ethereumjs/tx'
+import type { TypedTransaction } from '@ethereumjs/tx'
 import { bytesToBigInt, bytesToHex } from '@ethereumjs/util'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import type { Logger } from 'pino'
@@ -106,18 +105,7 @@ export async function startNode(s: NodeServices): Promise<RunningNode> {
     })
     void updateHead()
   }
-  const txSource = {
-    pending: (baseFee: bigint, blobBaseFee?: bigint) => txpool.pending(baseFee, blobBaseFee),
-    withSidecar: (tx: TypedTransaction): TypedTransaction => {
-      if (tx.type !== 3) return tx
-      const bundle = txpool.blobsBundle(tx.hash(), false)
-      if (bundle === undefined) return tx
-      const json = (tx as Blob4844Tx).toJSON()
-      const data = { ...json, blobs: bundle.blobs, kzgCommitments: bundle.commitments, kzgProofs: bundle.proofs }
-      return createBlob4844Tx(data as unknown as Parameters<typeof createBlob4844Tx>[0], { common: tx.common })
-    },
-  }
-  const builder = new PayloadBuilder({ chain, txs: txSource, logger })
+  const builder = new PayloadBuilder({ chain, txs: txpool, logger })
   let p2p: P2PNode | undefined
   const engine = new EngineService({ chain, builder, logger, onMissingParent: (block) => p2p?.fetchAncestors(block) })
   if (s.p2p !== undefined) {
