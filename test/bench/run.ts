@@ -1,0 +1,257 @@
+// `npm run bench`: sequential vs parallel execution of the benchmark workloads on this machine, in
+// one run. Each workload's block is built once (LevelDB genesis + buildOnParent); both executors
+// then execute it N times over fresh state overlays (they never commit), interleaved, medians
+// reported. Flags: --gas 30M|300M, --runs N, --warmup N, --json [--out file], --only <names>,
+// --executor <module>, --seed N, --builder runBlock|buildOnParent. See test/bench/README.md.
+import { existsSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import { cpus, totalmem } from 'node:os'
+import { resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { parseArgs } from 'node:util'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
+import { nativeSecp256k1 } from '../../src/exec/crypto.ts'
+import { SequentialExecutor } from '../../src/exec/sequential.ts'
+import type { Executor } from '../../src/exec/sequential.ts'
+import { DEFAULT_SEED, generateWorkload, hybridWorkload, WORKLOAD_NAMES } from '../helpers/workloads/named.ts'
+import type { Workload, WorkloadParams } from '../helpers/workloads/named.ts'
+import { loadParallel, type ParallelSource } from './parallel.ts'
+import { diffPrints, headerPrint, median, timeOnce, timeStateRoot, type RootPrint, type RunSample } from './measure.ts'
+import { renderTable, type BenchReport, type BenchRow, type ExecutorStats } from './report.ts'
+import { setupBenchBlock, type BenchBlock, type BlockBuilderKind } from './setup.ts'
+
+setFlagsFromString('--expose-gc')
+const gc = runInNewContext('gc') as () => void
+
+export const AMSTERDAM_ROW = 'amsterdam/bal-hybrid'
+const ROWS: readonly string[] = [...WORKLOAD_NAMES, AMSTERDAM_ROW]
+
+interface Options {
+  gas: bigint
+  runs: number
+  warmup: number
+  json: boolean
+  out?: string
+  only?: string[]
+  executor?: string
+  seed: number
+  builder: BlockBuilderKind
+}
+
+export function parseGas(s: string): bigint {
+  const m = /^(\d+(?:\.\d+)?)([kKmMgG]?)$/.exec(s.trim())
+  if (m === null) throw new Error(`--gas: expected e.g. 30M, 300M or 30000000, got ${s}`)
+  const mult = { '': 1, k: 1e3, m: 1e6, g: 1e9 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g']
+  return BigInt(Math.round(Number(m[1]) * mult))
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      gas: { type: 'string', default: '30M' },
+      runs: { type: 'string', default: '5' },
+      warmup: { type: 'string', default: '1' },
+      json: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      only: { type: 'string', multiple: true },
+      executor: { type: 'string' },
+      seed: { type: 'string', default: String(DEFAULT_SEED) },
+      builder: { type: 'string', default: 'runBlock' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  })
+  if (values.help === true) {
+    process.stdout.write(
+      [
+        'usage: npm run bench -- [--gas 30M|300M] [--runs N] [--warmup N] [--json [--out FILE]]',
+        '                        [--only NAME[,NAME...]] [--executor MODULE|none] [--seed N]',
+        '                        [--builder runBlock|buildOnParent]   (buildOnParent is quadratic: small gas only)',
+        `workloads: ${ROWS.join(', ')} (--only also takes a prefix: --only uniswap)`,
+        '',
+      ].join('\n'),
+    )
+    process.exit(0)
+  }
+  const int = (s: string, name: string, min: number): number => {
+    const n = Number(s)
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name}: expected an integer >= ${min}, got ${s}`)
+    return n
+  }
+  const only = values.only?.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s.length > 0)
+  for (const o of only ?? []) {
+    if (!ROWS.some((r) => r === o || r.startsWith(`${o}/`))) throw new Error(`--only: unknown workload ${o} (known: ${ROWS.join(', ')})`)
+  }
+  const builder = values.builder
+  if (builder !== 'runBlock' && builder !== 'buildOnParent') throw new Error(`--builder: expected runBlock or buildOnParent, got ${builder}`)
+  return {
+    builder,
+    gas: parseGas(values.gas!),
+    runs: int(values.runs!, 'runs', 1),
+    warmup: int(values.warmup!, 'warmup', 0),
+    json: values.json === true,
+    ...(values.out !== undefined ? { out: values.out } : {}),
+    ...(only !== undefined && only.length > 0 ? { only } : {}),
+    ...(values.executor !== undefined ? { executor: values.executor } : {}),
+    seed: int(values.seed!, 'seed', 0),
+  }
+}
+
+const log = (msg: string): void => {
+  process.stderr.write(`${msg}\n`)
+}
+
+function stats(samples: RunSample[], gasUsed: bigint): ExecutorStats {
+  const ms = median(samples.map((s) => s.ms))
+  const sr = samples.map((s) => s.stateRootMs).filter((x): x is number => x !== undefined)
+  return {
+    medianMs: ms,
+    runsMs: samples.map((s) => Math.round(s.ms * 10) / 10),
+    mgasPerSec: Number(gasUsed) / 1e6 / (ms / 1000),
+    reexecutions: median(samples.map((s) => s.reexecutions)),
+    ...(sr.length > 0 ? { stateRootMs: median(sr) } : {}),
+  }
+}
+
+async function benchRow(name: string, o: Options, parallel: ParallelSource | undefined): Promise<BenchRow> {
+  const amsterdam = name === AMSTERDAM_ROW
+  const generate = (p: WorkloadParams): Workload =>
+    amsterdam ? hybridWorkload({ ...p, seed: o.seed }, AMSTERDAM_ROW) : generateWorkload(name as (typeof WORKLOAD_NAMES)[number], { ...p, seed: o.seed })
+  log(`[${name}] generating and building (${o.gas / 1_000_000n}M gas)...`)
+  let block: BenchBlock
+  try {
+    block = await setupBenchBlock(generate, o.gas, { amsterdam, builder: o.builder })
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err)
+    log(`[${name}] not available: ${reason}`)
+    return { workload: name, notAvailable: reason }
+  }
+  const { txCount, gasUsed } = block
+  log(
+    `[${name}] ${txCount} txs, ${gasUsed} gas (generate ${block.timings.generateMs.toFixed(0)} ms, genesis ${block.timings.genesisMs.toFixed(0)} ms, ` +
+      `build ${block.timings.buildMs.toFixed(0)} ms)${block.blockAccessList !== undefined ? `, BAL ${block.blockAccessList.length} bytes` : ''}`,
+  )
+  const header = headerPrint(block)
+  const seq = new SequentialExecutor()
+  let par: Executor | undefined
+  let parError: string | undefined
+  try {
+    if (parallel !== undefined) par = await parallel.create({ location: block.location, kv: block.kv, common: block.common })
+  } catch (err) {
+    parError = `could not create: ${err instanceof Error ? err.message : String(err)}`
+  }
+  const mismatches = new Set<string>()
+  const prints: { seq?: RootPrint; par?: RootPrint } = {}
+  const seqSamples: RunSample[] = []
+  const parSamples: RunSample[] = []
+  const one = async (which: 'seq' | 'par', timed: boolean): Promise<void> => {
+    const ex = which === 'seq' ? seq : par
+    if (ex === undefined || (which === 'par' && parError !== undefined)) return
+    gc()
+    try {
+      const { sample, print } = await timeOnce(ex, block)
+      for (const f of diffPrints(print, header)) mismatches.add(`${which}≠header:${f}`)
+      const first = prints[which]
+      if (first === undefined) prints[which] = print
+      else for (const f of diffPrints(print, first)) mismatches.add(`${which} runs differ:${f}`)
+      if (timed) (which === 'seq' ? seqSamples : parSamples).push(sample)
+      log(`[${name}] ${which}${timed ? '' : ' (warm-up)'} ${sample.ms.toFixed(1)} ms${which === 'par' ? `, ${sample.reexecutions} re-executions` : ''}`)
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err)
+      if (which === 'seq') throw err
+      parError = `execute failed: ${msg}`
+      log(`[${name}] parallel executor failed: ${msg}`)
+    }
+  }
+  try {
+    for (let i = 0; i < o.warmup; i++) {
+      await one('seq', false)
+      await one('par', false)
+    }
+    for (let i = 0; i < o.runs; i++) {
+      // alternate who goes first, so drift (heap growth, page cache) does not favour one side
+      const order: ('seq' | 'par')[] = i % 2 === 0 ? ['seq', 'par'] : ['par', 'seq']
+      for (const w of order) await one(w, true)
+    }
+    gc()
+    const seqStateRootMs = await timeStateRoot(seq, block)
+    log(`[${name}] sequential state root ${seqStateRootMs.toFixed(1)} ms (instrumented run)`)
+    const s = { ...stats(seqSamples, gasUsed), stateRootMs: seqStateRootMs }
+    const p = parSamples.length === o.runs && parError === undefined ? stats(parSamples, gasUsed) : undefined
+    if (prints.seq !== undefined && prints.par !== undefined) for (const f of diffPrints(prints.seq, prints.par)) mismatches.add(`seq≠par:${f}`)
+    return {
+      workload: name,
+      description: block.description,
+      txs: txCount,
+      gasUsed: Number(gasUsed),
+      sequential: s,
+      ...(p !== undefined ? { parallel: p, speedup: s.medianMs / p.medianMs } : {}),
+      ...(parError !== undefined ? { parallelError: parError } : {}),
+      rootsEqual: mismatches.size === 0,
+      rootsChecked: p !== undefined ? 'sequential, parallel and header' : 'sequential and header only',
+      mismatches: [...mismatches],
+      build: block.timings,
+      ...(block.blockAccessList !== undefined ? { blockAccessListBytes: block.blockAccessList.length } : {}),
+    }
+  } finally {
+    await par?.close?.()
+    await block.close()
+  }
+}
+
+async function main(): Promise<void> {
+  const o = parseOptions(process.argv.slice(2))
+  const defaultParallel = fileURLToPath(new URL('../../src/exec/parallel.ts', import.meta.url))
+  const modulePath = o.executor !== undefined ? resolve(o.executor) : defaultParallel
+  const skip = o.executor === 'none'
+  const loaded = skip || (o.executor === undefined && !existsSync(defaultParallel)) ? undefined : await loadParallel(pathToFileURL(modulePath).href)
+  let parallel: ParallelSource | undefined
+  let parallelNote: string
+  if (skip) parallelNote = 'parallel executor not run (--executor none): parallel columns empty'
+  else if (loaded === undefined) parallelNote = 'parallel executor not available: parallel columns empty (src/exec/parallel.ts does not exist)'
+  else if ('unavailable' in loaded) parallelNote = `parallel executor not available: parallel columns empty (${loaded.unavailable})`
+  else {
+    parallel = loaded
+    parallelNote = `parallel executor: ${loaded.description} from ${modulePath}`
+  }
+  log(parallelNote)
+  const rows = ROWS.filter((r) => o.only === undefined || o.only.some((x) => r === x || r.startsWith(`${x}/`)))
+  const report: BenchReport = {
+    meta: {
+      date: new Date().toISOString(),
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? 'unknown',
+      memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+      nativeSecp256k1,
+      gasTarget: Number(o.gas),
+      runs: o.runs,
+      warmup: o.warmup,
+      seed: o.seed,
+      builder: o.builder,
+      parallel: parallel !== undefined ? { available: true, source: modulePath } : { available: false, note: parallelNote },
+    },
+    rows: [],
+  }
+  for (const name of rows) report.rows.push(await benchRow(name, o, parallel))
+  const table = renderTable(report)
+  const json = `${JSON.stringify(report, null, 2)}\n`
+  if (o.json && o.out === undefined) {
+    process.stderr.write(`${table}\n`)
+    process.stdout.write(json)
+  } else {
+    process.stdout.write(`${table}\n`)
+    if (o.out !== undefined) {
+      await writeFile(o.out, o.json ? json : `${table}\n`)
+      log(`wrote ${o.out}`)
+    }
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+  process.exit(1)
+})
