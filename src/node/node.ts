@@ -35,7 +35,7 @@ export interface NodeServices {
   /** Prometheus metrics on addr:port (/metrics and /debug/metrics/prometheus); chaindata for the size gauge. */
   metrics?: { addr: string; port: number; chaindata?: string }
   /** libp2p networking (gossip + sync with other Parallax nodes); absent = none. */
-  p2p?: { datadir: string; addr: string; port: number; bootnodes: string[]; maxPeers: number; nodiscover: boolean; follow: boolean }
+  p2p?: { datadir: string; addr: string; port: number; bootnodes: string[]; maxPeers: number; nodiscover: boolean; follow: boolean; autoSync?: boolean }
   /** Status line period (ms); default 30 s. */
   statusIntervalMs?: number
 }
@@ -117,6 +117,7 @@ export async function startNode(s: NodeServices): Promise<RunningNode> {
       maxPeers: s.p2p.maxPeers,
       nodiscover: s.p2p.nodiscover,
       follow: s.p2p.follow,
+      ...(s.p2p.autoSync !== undefined ? { autoSync: s.p2p.autoSync } : {}),
       logger: logger.child({ module: 'p2p' }),
       ...(metrics !== undefined ? { onPeerCount: (n: number) => metrics.setPeers(n), onGossip: (r: 'accept' | 'reject' | 'ignore') => metrics.gossip(r) } : {}),
     })
