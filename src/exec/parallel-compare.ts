@@ -1,0 +1,51 @@
+// Field-by-field comparison of two ExecutionOutcomes (the parallel executor's differential tests and
+// its optional self-check). `executor` and `reexecutions` are expected to differ and are ignored;
+// `writes` are compared as a set (LevelDB batches do not depend on op order for distinct keys).
+import { bytesToHex } from '@ethereumjs/util'
+import type { ExecutionOutcome } from './outcome.ts'
+
+function norm(x: unknown): unknown {
+  if (x instanceof Uint8Array) return bytesToHex(x)
+  if (typeof x === 'bigint') return `${x}n`
+  if (Array.isArray(x)) return x.map(norm)
+  if (x instanceof Map) return [...x.entries()].map(([k, v]) => [norm(k), norm(v)])
+  if (x instanceof Set) return [...x.values()].map(norm)
+  if (x !== null && typeof x === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const k of Object.keys(x).sort()) {
+      const v = (x as Record<string, unknown>)[k]
+      if (v !== undefined) out[k] = norm(v)
+    }
+    return out
+  }
+  return x
+}
+
+/** Names of the fields in which `a` and `b` differ (empty when bit-identical). */
+export function diffOutcomes(a: ExecutionOutcome, b: ExecutionOutcome): string[] {
+  const out: string[] = []
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)])
+  for (const k of [...keys].sort()) {
+    if (k === 'executor' || k === 'reexecutions') continue
+    const va = (a as unknown as Record<string, unknown>)[k]
+    const vb = (b as unknown as Record<string, unknown>)[k]
+    if (k === 'writes') {
+      const sa = (va as ExecutionOutcome['writes']).map((o) => JSON.stringify(norm(o))).sort()
+      const sb = (vb as ExecutionOutcome['writes']).map((o) => JSON.stringify(norm(o))).sort()
+      if (JSON.stringify(sa) !== JSON.stringify(sb)) out.push(`writes (${sa.length} vs ${sb.length})`)
+      continue
+    }
+    if (k === 'receipts') {
+      const ra = va as unknown[]
+      const rb = vb as unknown[]
+      if (ra.length !== rb.length) out.push(`receipts (${ra.length} vs ${rb.length})`)
+      else
+        for (let i = 0; i < ra.length; i++) {
+          if (JSON.stringify(norm(ra[i])) !== JSON.stringify(norm(rb[i]))) out.push(`receipts[${i}]`)
+        }
+      continue
+    }
+    if (JSON.stringify(norm(va)) !== JSON.stringify(norm(vb))) out.push(k)
+  }
+  return out
+}

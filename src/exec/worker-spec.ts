@@ -1,0 +1,296 @@
+// Speculation worker (worker_threads): runs the transactions it is given, in order, with the real
+// runTx over a state manager that reads the parent state (flat tables when they describe the parent,
+// else the trie) and never flushes, and records a trace of each transaction's EVM call (see
+// parallel-trace.ts). Nothing here is trusted by the main thread: every read in a trace is checked
+// again there.
+import { parentPort } from 'node:worker_threads'
+import { Block, createBlockHeaderFromBytesArray } from '@ethereumjs/block'
+import { createTxFromBlockBodyData, type TypedTransaction } from '@ethereumjs/tx'
+import { Common } from '@ethereumjs/common'
+import type { ChainConfig, ParamsDict } from '@ethereumjs/common'
+import type { EVM, EVMMockBlockchainInterface } from '@ethereumjs/evm'
+import { Caches, MerkleStateManager } from '@ethereumjs/statemanager'
+import type { Account, Address } from '@ethereumjs/util'
+import { createAccountFromRLP, RLP_EMPTY_STRING } from '@ethereumjs/util'
+import { RLP } from '@ethereumjs/rlp'
+import { createVM, runTx } from '@ethereumjs/vm'
+import { keccak_256 } from '@noble/hashes/sha3.js'
+import type { KVReader } from '../db/interface.ts'
+import { key, Prefix } from '../db/keys.ts'
+import { LevelKV } from '../db/level.ts'
+import { Overlay } from '../db/overlay.ts'
+import { parallaxCryptoWithKzg } from './crypto.ts'
+import { callArgs, encodeValue, TraceRecorder, type TxTrace } from './parallel-trace.ts'
+import { openTrie } from './state.ts'
+
+/** What a worker needs to rebuild the chain's Common. */
+export interface CommonInit {
+  /** Identifies the Common: workers build it once per key. */
+  key: string
+  chain: ChainConfig
+  params: ParamsDict
+  eips: number[]
+}
+
+interface BlockRef {
+  common: CommonInit
+  blockRlp: Uint8Array
+}
+
+/** Recover the senders of transactions [from, to). */
+export interface SendersJob extends BlockRef {
+  id: number
+  from: number
+  to: number
+}
+
+export interface SpecJob extends BlockRef {
+  id: number
+  parentStateRoot: Uint8Array
+  /** The flat tables describe the parent: read them instead of the trie. */
+  useFlat: boolean
+  indices: number[]
+  /** Sender public keys the main thread already has (index → key), so the worker skips ecrecover. */
+  pubkeys: (Uint8Array | null)[]
+  /** Traces are posted in batches of this many transactions. */
+  batch: number
+  /** Test hook: random delay up to this many ms before each transaction. */
+  delayMs?: number
+}
+
+export type SpecReply =
+  | { id: number; ok: true; kind: 'ready' }
+  | { id: number; ok: true; kind: 'senders'; pubkeys: (Uint8Array | null)[] }
+  | { id: number; ok: true; kind: 'traces'; indices: number[]; traces: (TxTrace | null)[]; pubkeys: (Uint8Array | null)[] }
+  | { id: number; ok: true; kind: 'done' }
+  | { id: number; ok: false; error: string }
+
+export type WorkerMessage =
+  | { type: 'init'; kvPath: string }
+  | ({ type: 'senders' } & SendersJob)
+  | ({ type: 'job' } & SpecJob)
+
+/** MerkleStateManager whose cache misses read the flat tables synchronously. */
+class FlatStateManager extends MerkleStateManager {
+  private readonly flat: LevelKV
+  constructor(opts: ConstructorParameters<typeof MerkleStateManager>[0], flat: LevelKV) {
+    super(opts)
+    this.flat = flat
+  }
+  override async getAccount(address: Address): Promise<Account | undefined> {
+    const elem = this._caches!.account!.get(address)
+    if (elem !== undefined) return elem.accountRLP !== undefined ? createAccountFromRLP(elem.accountRLP) : undefined
+    const rlp = this.flat.getSync(key(Prefix.FlatAccount, keccak_256(address.bytes)))
+    const account = rlp !== undefined ? createAccountFromRLP(rlp) : undefined
+    this._caches!.account!.put(address, account)
+    return account
+  }
+  override async getStorage(address: Address, slot: Uint8Array): Promise<Uint8Array> {
+    if (slot.length !== 32) throw new Error('Storage key must be 32 bytes long')
+    const cached = this._caches!.storage!.get(address, slot)
+    if (cached !== undefined) return RLP.decode(cached) as Uint8Array
+    const account = await this.getAccount(address)
+    if (account === undefined) return new Uint8Array()
+    const value = this.flat.getSync(key(Prefix.FlatStorage, keccak_256(address.bytes), keccak_256(slot)))
+    this._caches!.storage!.put(address, slot, value ?? RLP_EMPTY_STRING)
+    return RLP.decode(value ?? new Uint8Array()) as Uint8Array
+  }
+}
+
+/** Reads through LevelDB's synchronous get. */
+function syncReader(store: LevelKV): KVReader {
+  return { get: async (k) => store.getSync(k), keys: (range) => store.keys(range) }
+}
+
+/** BLOCKHASH is not served in workers: a transaction that asks for it is re-executed on the main thread. */
+const noBlockchain: EVMMockBlockchainInterface = {
+  async getBlock(): Promise<never> {
+    throw new Error('BLOCKHASH is not available to speculation workers')
+  },
+  async putBlock(): Promise<void> {},
+  shallowCopy(): EVMMockBlockchainInterface {
+    return noBlockchain
+  },
+}
+
+let kv: LevelKV | undefined
+const commons = new Map<string, Common>()
+/** The block being worked on: its header, and its transactions decoded lazily (only those this worker needs). */
+interface DecodedBlock {
+  rlp: Uint8Array
+  block: Block
+  raw: TxBodyData[]
+  txs: Map<number, TypedTransaction>
+}
+type TxBodyData = Parameters<typeof createTxFromBlockBodyData>[0]
+let lastBlock: DecodedBlock | undefined
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+function commonFor(init: CommonInit): Common {
+  let c = commons.get(init.key)
+  if (c === undefined) {
+    c = new Common({ chain: init.chain, params: init.params, eips: init.eips, customCrypto: parallaxCryptoWithKzg() })
+    commons.set(init.key, c)
+  }
+  return c
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+function blockOf(ref: BlockRef): DecodedBlock {
+  if (lastBlock !== undefined && sameBytes(lastBlock.rlp, ref.blockRlp)) return lastBlock
+  const values = RLP.decode(ref.blockRlp) as unknown as [Uint8Array[], TxBodyData[]]
+  const header = createBlockHeaderFromBytesArray(values[0], { common: commonFor(ref.common), setHardfork: true })
+  // runTx only reads the header (and its Common) from the block.
+  const block = new Block(header)
+  lastBlock = { rlp: ref.blockRlp, block, raw: values[1], txs: new Map() }
+  return lastBlock
+}
+
+function txAt(d: DecodedBlock, i: number): TypedTransaction {
+  let tx = d.txs.get(i)
+  if (tx === undefined) {
+    tx = createTxFromBlockBodyData(d.raw[i]!, { common: d.block.common })
+    d.txs.set(i, tx)
+  }
+  return tx
+}
+
+function recoverSenders(job: SendersJob): (Uint8Array | null)[] {
+  const d = blockOf(job)
+  const out: (Uint8Array | null)[] = []
+  for (let i = job.from; i < job.to; i++) {
+    try {
+      out.push(txAt(d, i).getSenderPublicKey())
+    } catch {
+      out.push(null)
+    }
+  }
+  return out
+}
+
+async function runJob(job: SpecJob, post: (r: SpecReply) => void): Promise<void> {
+  if (kv === undefined) throw new Error('worker not initialised')
+  const t0 = performance.now()
+  const d = blockOf(job)
+  const block = d.block
+  for (const i of job.indices) {
+    const tx = txAt(d, i)
+    const pk = job.pubkeys[i]
+    if (pk !== null && pk !== undefined && tx.cache.senderPubKey === undefined && Object.isFrozen(tx)) tx.cache.senderPubKey = pk
+  }
+  const common = block.common.copy()
+  common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp })
+  const overlay = new Overlay(syncReader(kv))
+  const smOpts = { trie: openTrie(overlay, job.parentStateRoot), caches: new Caches() }
+  const stateManager = job.useFlat ? new FlatStateManager(smOpts, kv) : new MerkleStateManager(smOpts)
+  const vm = await createVM({ common, stateManager, blockchain: noBlockchain })
+  // An open checkpoint that is never committed: nothing is ever flushed to the trie.
+  await stateManager.checkpoint()
+  const evm = vm.evm as EVM
+  const recorder = new TraceRecorder(evm)
+  let current: TxTrace | null = null
+  let called = false
+  const runCall = evm.runCall.bind(evm)
+  evm.runCall = async (opts) => {
+    if (opts.message !== undefined || current === null || called || recorder.active) return runCall(opts)
+    called = true
+    current.args = callArgs(opts)
+    recorder.start()
+    try {
+      const res = await runCall(opts)
+      current.result = encodeValue(res)
+      return res
+    } finally {
+      current.ops = recorder.stop()
+    }
+  }
+  const t1 = performance.now()
+  let indices: number[] = []
+  let traces: (TxTrace | null)[] = []
+  let pubkeys: (Uint8Array | null)[] = []
+  const flush = (): void => {
+    if (indices.length === 0) return
+    post({ id: job.id, ok: true, kind: 'traces', indices, traces, pubkeys })
+    indices = []
+    traces = []
+    pubkeys = []
+  }
+  for (const idx of job.indices) {
+    if (job.delayMs !== undefined && job.delayMs > 0) await sleep(Math.random() * job.delayMs)
+    const tx = txAt(d, idx)
+    current = { args: callArgs({}), ops: [], result: undefined }
+    called = false
+    let trace: TxTrace | null = null
+    try {
+      await runTx(vm, { tx, block, blockGasUsed: 0n })
+      if (current.result !== undefined) trace = current
+    } catch {
+      trace = null
+    }
+    current = null
+    indices.push(idx)
+    traces.push(trace)
+    let pk: Uint8Array | null = null
+    try {
+      pk = tx.getSenderPublicKey()
+    } catch {
+      pk = null
+    }
+    pubkeys.push(pk)
+    if (indices.length >= job.batch) flush()
+  }
+  flush()
+  if (process.env['PARALLAX_WORKER_TIMING'] !== undefined) {
+    process.stderr.write(`worker: setup ${(t1 - t0).toFixed(1)} ms, ${job.indices.length} txs ${(performance.now() - t1).toFixed(1)} ms\n`)
+  }
+}
+
+const post = (r: SpecReply): void => parentPort!.postMessage(r)
+const fail = (id: number, err: unknown): void => post({ id, ok: false, error: err instanceof Error ? `${err.message}\n${err.stack}` : String(err) })
+
+/** Messages are handled one at a time, in arrival order (a re-init never closes the store under a job). */
+async function handle(msg: WorkerMessage): Promise<void> {
+  switch (msg.type) {
+    case 'init':
+      lastBlock = undefined
+      try {
+        await kv?.close()
+      } catch {
+        // a store that fails to close is dropped anyway
+      }
+      try {
+        kv = await LevelKV.open(msg.kvPath, { multithreading: true })
+        post({ id: -1, ok: true, kind: 'ready' })
+      } catch (err) {
+        kv = undefined
+        fail(-1, err)
+      }
+      return
+    case 'senders':
+      try {
+        post({ id: msg.id, ok: true, kind: 'senders', pubkeys: recoverSenders(msg) })
+      } catch (err) {
+        fail(msg.id, err)
+      }
+      return
+    case 'job':
+      try {
+        await runJob(msg, post)
+        post({ id: msg.id, ok: true, kind: 'done' })
+      } catch (err) {
+        fail(msg.id, err)
+      }
+      return
+  }
+}
+
+let queue: Promise<void> = Promise.resolve()
+parentPort?.on('message', (msg: WorkerMessage) => {
+  queue = queue.then(() => handle(msg))
+})
