@@ -9,7 +9,7 @@ import { bigIntToUnpaddedBytes, bytesToHex, concatBytes } from '@ethereumjs/util
 import { RLP } from '@ethereumjs/rlp'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import type { Logger } from 'pino'
-import { buildOnParent, type PayloadAttributes } from '../exec/build.ts'
+import { buildOnParent, type BuiltBlock, type PayloadAttributes } from '../exec/build.ts'
 import type { Chain } from './chain.ts'
 
 /** Where transactions for a block come from (the txpool implements it). */
@@ -122,13 +122,7 @@ export class PayloadBuilder {
       })
       for (const sk of built.skipped) this.opts.logger.debug({ tx: bytesToHex(sk.tx.hash()), err: sk.error }, 'Builder skipped transaction')
       if (proc.best === undefined || built.blockValue >= proc.best.blockValue) {
-        proc.best = {
-          block: built.block,
-          blockValue: built.blockValue,
-          ...(built.requests ? { requests: built.requests } : {}),
-          ...(built.blockAccessList ? { blockAccessList: built.blockAccessList } : {}),
-          version: proc.version,
-        }
+        proc.best = toBest(built, proc.version)
       }
     } catch (err) {
       this.opts.logger.error({ err: (err as Error).message, id: proc.id }, 'Payload build failed')
@@ -157,13 +151,7 @@ export class PayloadBuilder {
         attributes: proc.attributes,
         txs: [],
       })
-      proc.best = {
-          block: built.block,
-          blockValue: built.blockValue,
-          ...(built.requests ? { requests: built.requests } : {}),
-          ...(built.blockAccessList ? { blockAccessList: built.blockAccessList } : {}),
-          version: proc.version,
-        }
+      proc.best = toBest(built, proc.version)
     }
     this.stop(proc)
     return proc.best
@@ -188,6 +176,16 @@ function forkOf(parent: BlockHeader, timestamp: bigint): Common {
   const c = parent.common.copy()
   c.setHardforkBy({ blockNumber: parent.number + 1n, timestamp })
   return c
+}
+
+function toBest(built: BuiltBlock, version: number): BuiltPayload {
+  return {
+    block: built.block,
+    blockValue: built.blockValue,
+    ...(built.requests ? { requests: built.requests } : {}),
+    ...(built.blockAccessList ? { blockAccessList: built.blockAccessList } : {}),
+    version,
+  }
 }
 
 /** EIP-4844's integer approximation of factor · e^(numerator / denominator). */

@@ -42,7 +42,7 @@ import { AncestorHashes } from './ancestors.ts'
 import type { ExecutionOutcome } from './outcome.ts'
 import { installReplay, TraceBoard } from './parallel-replay.ts'
 export { installReplay, TraceBoard, type ReplayCounters } from './parallel-replay.ts'
-import { errorMessage, isInternalError, SequentialExecutor, type ExecuteRequest, type Executor } from './sequential.ts'
+import { assembleOutcome, errorMessage, isInternalError, SequentialExecutor, type ExecuteRequest, type Executor } from './sequential.ts'
 import { computeStateDiff, openBlockState } from './state.ts'
 import type { CommonInit, SpecJob, SpecReply, WorkerMessage } from './worker-spec.ts'
 
@@ -357,32 +357,7 @@ export class ParallelExecutor implements Executor {
     this.stats.reexecuted += reexecutions
     this.stats.replayed += block.transactions.length - reexecutions
     const stateDiff = await computeStateDiff(base, parent.stateRoot, stateManager)
-    const bal = result.blockLevelAccessList
-    let blobGasUsed: bigint | undefined
-    if (common.isActivatedEIP(4844)) {
-      blobGasUsed = 0n
-      for (const tx of block.transactions) {
-        const hashes = (tx as { blobVersionedHashes?: Uint8Array[] }).blobVersionedHashes
-        if (hashes !== undefined) blobGasUsed += BigInt(hashes.length) * common.param('blobGasPerBlob')
-      }
-    }
-    return {
-      receipts: result.receipts,
-      gasUsed: result.gasUsed,
-      logsBloom: result.logsBloom,
-      receiptsRoot: result.receiptsRoot,
-      stateRoot: result.stateRoot,
-      ...(result.requests !== undefined ? { requests: result.requests } : {}),
-      ...(result.requestsHash !== undefined ? { requestsHash: result.requestsHash } : {}),
-      ...(bal !== undefined && common.isActivatedEIP(7928)
-        ? { blockAccessListHash: bal.hash(), blockAccessList: bal.serialize() }
-        : {}),
-      ...(blobGasUsed !== undefined ? { blobGasUsed } : {}),
-      stateDiff,
-      writes: overlay.ops(),
-      executor: 'parallel',
-      reexecutions,
-    }
+    return assembleOutcome(block, common, result, { stateDiff, writes: overlay.ops(), executor: 'parallel', reexecutions })
   }
 }
 

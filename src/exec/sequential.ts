@@ -2,7 +2,7 @@
 // reference every other executor is compared against.
 import type { Block, BlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
-import { createVM, runBlock } from '@ethereumjs/vm'
+import { createVM, runBlock, type RunBlockResult } from '@ethereumjs/vm'
 import { InvalidBlockError } from '../util/errors.ts'
 import { StorageError } from '../db/errors.ts'
 import type { KVReader } from '../db/interface.ts'
@@ -62,32 +62,37 @@ export class SequentialExecutor implements Executor {
       throw new InvalidBlockError('execution', errorMessage(err))
     }
     const stateDiff = await computeStateDiff(req.base, parent.stateRoot, stateManager)
-    const bal = result.blockLevelAccessList
-    let blobGasUsed: bigint | undefined
-    if (common.isActivatedEIP(4844)) {
-      blobGasUsed = 0n
-      for (const tx of block.transactions) {
-        const hashes = (tx as { blobVersionedHashes?: Uint8Array[] }).blobVersionedHashes
-        if (hashes !== undefined) blobGasUsed += BigInt(hashes.length) * common.param('blobGasPerBlob')
-      }
+    return assembleOutcome(block, common, result, { stateDiff, writes: overlay.ops(), executor: 'sequential', reexecutions: 0 })
+  }
+}
+
+/** The ExecutionOutcome of a runBlock result (shared by every executor, so they cannot drift). */
+export function assembleOutcome(
+  block: Block,
+  common: Common,
+  result: RunBlockResult,
+  rest: Pick<ExecutionOutcome, 'stateDiff' | 'writes' | 'executor' | 'reexecutions'>,
+): ExecutionOutcome {
+  const bal = result.blockLevelAccessList
+  let blobGasUsed: bigint | undefined
+  if (common.isActivatedEIP(4844)) {
+    blobGasUsed = 0n
+    for (const tx of block.transactions) {
+      const hashes = (tx as { blobVersionedHashes?: Uint8Array[] }).blobVersionedHashes
+      if (hashes !== undefined) blobGasUsed += BigInt(hashes.length) * common.param('blobGasPerBlob')
     }
-    return {
-      receipts: result.receipts,
-      gasUsed: result.gasUsed,
-      logsBloom: result.logsBloom,
-      receiptsRoot: result.receiptsRoot,
-      stateRoot: result.stateRoot,
-      ...(result.requests !== undefined ? { requests: result.requests } : {}),
-      ...(result.requestsHash !== undefined ? { requestsHash: result.requestsHash } : {}),
-      ...(bal !== undefined && common.isActivatedEIP(7928)
-        ? { blockAccessListHash: bal.hash(), blockAccessList: bal.serialize() }
-        : {}),
-      ...(blobGasUsed !== undefined ? { blobGasUsed } : {}),
-      stateDiff,
-      writes: overlay.ops(),
-      executor: 'sequential',
-      reexecutions: 0,
-    }
+  }
+  return {
+    receipts: result.receipts,
+    gasUsed: result.gasUsed,
+    logsBloom: result.logsBloom,
+    receiptsRoot: result.receiptsRoot,
+    stateRoot: result.stateRoot,
+    ...(result.requests !== undefined ? { requests: result.requests } : {}),
+    ...(result.requestsHash !== undefined ? { requestsHash: result.requestsHash } : {}),
+    ...(bal !== undefined && common.isActivatedEIP(7928) ? { blockAccessListHash: bal.hash(), blockAccessList: bal.serialize() } : {}),
+    ...(blobGasUsed !== undefined ? { blobGasUsed } : {}),
+    ...rest,
   }
 }
 
