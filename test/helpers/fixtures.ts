@@ -1,7 +1,7 @@
 // Where the external conformance fixtures live. PARALLAX_FIXTURES overrides; the default is the
 // workplace's ../shared/fixtures beside the repo; without it, tests fall back to the small vendored
 // subset in test/vendored (see its README for sources and licences) and say which suites are missing.
-import { existsSync } from 'node:fs'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -37,4 +37,15 @@ export function locateSuite(rel: string): FixtureLocation | undefined {
 /** Prints the one line every spec runner prints when a suite is absent. */
 export function reportMissing(rel: string): void {
   console.log(`# fixtures suite not found: ${rel} (neither $PARALLAX_FIXTURES/../shared/fixtures nor test/vendored has it)`)
+}
+
+/** Every `.json` file below `dir`, depth first, each directory's entries in name order. */
+export function jsonFiles(dir: string): string[] {
+  const out: string[] = []
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name)
+    if (statSync(p).isDirectory()) out.push(...jsonFiles(p))
+    else if (name.endsWith('.json')) out.push(p)
+  }
+  return out
 }

@@ -1,23 +1,13 @@
 // blockchain_test fixtures (execution-spec-tests and ethereum/tests BlockchainTests) imported block
 // by block through the real store, chain and sequential executor. Prints pass counts per folder.
 import t from 'tap'
-import { readFileSync, readdirSync, statSync } from 'node:fs'
-import { join, relative, dirname } from 'node:path'
-import { locateSuite, reportMissing } from '../helpers/fixtures.ts'
+import { readFileSync } from 'node:fs'
+import { relative, dirname } from 'node:path'
+import { jsonFiles, locateSuite, reportMissing } from '../helpers/fixtures.ts'
 import { runBlockchainCase, usesStaleSystemContracts, type BlockchainTestCase } from '../helpers/blockchain-runner.ts'
 import { KNOWN_FAILURES } from './known-failures.ts'
 
 const SUITES = ['fselmo-fixtures_eest/blockchain_tests', 'ethereum-tests/BlockchainTests']
-
-function jsonFiles(dir: string): string[] {
-  const out: string[] = []
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name)
-    if (statSync(p).isDirectory()) out.push(...jsonFiles(p))
-    else if (name.endsWith('.json')) out.push(p)
-  }
-  return out
-}
 
 for (const rel of SUITES) {
   const loc = locateSuite(rel)

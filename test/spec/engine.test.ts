@@ -3,9 +3,9 @@
 // PARALLAX_ENGINE_PROCESS_EVERY, default 25; 1 = all) also runs against a real `parallax node`
 // process. Prints `N passed, N failed` per fork.
 import t from 'tap'
-import { readFileSync, readdirSync, statSync } from 'node:fs'
-import { join, relative } from 'node:path'
-import { locateSuite, reportMissing } from '../helpers/fixtures.ts'
+import { readFileSync } from 'node:fs'
+import { relative } from 'node:path'
+import { jsonFiles, locateSuite, reportMissing } from '../helpers/fixtures.ts'
 import { usesStaleSystemContracts } from '../helpers/blockchain-runner.ts'
 import { runEngineCase, type EngineTestCase } from '../helpers/engine-runner.ts'
 import { inProcessNode, processNode, type TestNode } from '../helpers/engine-node.ts'
@@ -13,13 +13,6 @@ import { KNOWN_ENGINE_FAILURES } from './known-failures.ts'
 
 const rel = 'fselmo-fixtures_eest/blockchain_tests_engine'
 const every = Number(process.env['PARALLAX_ENGINE_PROCESS_EVERY'] ?? 25)
-
-function jsonFiles(dir: string): string[] {
-  return readdirSync(dir).sort().flatMap((n) => {
-    const p = join(dir, n)
-    return statSync(p).isDirectory() ? jsonFiles(p) : n.endsWith('.json') ? [p] : []
-  })
-}
 
 const loc = locateSuite(rel)
 if (loc === undefined) reportMissing(rel)

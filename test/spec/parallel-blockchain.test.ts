@@ -5,7 +5,7 @@
 // PARALLAX_PARALLEL_FIXTURES=N limits the run to every k-th file so that about N files run.
 import t from 'tap'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { readFileSync, readdirSync, statSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { LevelKV } from '../../src/db/level.ts'
@@ -14,19 +14,9 @@ import { ParallelExecutor } from '../../src/exec/parallel.ts'
 import { diffOutcomes } from '../../src/exec/parallel-compare.ts'
 import { errorMessage, SequentialExecutor, type ExecuteRequest, type Executor } from '../../src/exec/sequential.ts'
 import { runBlockchainCase, usesStaleSystemContracts, type BlockchainTestCase } from '../helpers/blockchain-runner.ts'
-import { locateSuite, reportMissing } from '../helpers/fixtures.ts'
+import { jsonFiles, locateSuite, reportMissing } from '../helpers/fixtures.ts'
 
 const SUITES = ['fselmo-fixtures_eest/blockchain_tests', 'ethereum-tests/BlockchainTests']
-
-function jsonFiles(dir: string): string[] {
-  const out: string[] = []
-  for (const name of readdirSync(dir).sort()) {
-    const p = join(dir, name)
-    if (statSync(p).isDirectory()) out.push(...jsonFiles(p))
-    else if (name.endsWith('.json')) out.push(p)
-  }
-  return out
-}
 
 /** Runs both executors on every block; returns the sequential result (or rethrows its error). */
 class Differential implements Executor {

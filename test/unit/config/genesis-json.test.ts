@@ -1,17 +1,9 @@
 import t from 'tap'
-import { readFileSync, readdirSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { readFileSync } from 'node:fs'
 import { bytesToHex } from '@ethereumjs/util'
 import { commonFromGenesis, genesisBlock, genesisStateRoot, genesisToJson, loadPreset, parseGenesis } from '../../../config/index.ts'
-import { locateSuite, reportMissing } from '../../helpers/fixtures.ts'
+import { jsonFiles, locateSuite, reportMissing } from '../../helpers/fixtures.ts'
 import { genesisSpecFromFixture, type FixtureGenesisCase } from '../../helpers/fixture-genesis.ts'
-
-function files(dir: string): string[] {
-  return readdirSync(dir).flatMap((n) => {
-    const p = join(dir, n)
-    return statSync(p).isDirectory() ? files(p) : n.endsWith('.json') ? [p] : []
-  })
-}
 
 t.test('dev preset round-trips through genesis JSON', async (t) => {
   const spec = loadPreset('dev')
@@ -25,7 +17,7 @@ if (loc === undefined) reportMissing(rel)
 else {
   t.test('fixture genesis written as genesis.json gives the same block hash', async (t) => {
     let n = 0
-    for (const f of files(loc.path).slice(0, 12)) {
+    for (const f of jsonFiles(loc.path).slice(0, 12)) {
       for (const tc of Object.values(JSON.parse(readFileSync(f, 'utf8')) as Record<string, FixtureGenesisCase & { genesisBlockHeader: { hash: string } }>)) {
         const spec = parseGenesis(JSON.parse(JSON.stringify(genesisToJson(genesisSpecFromFixture(tc)))))
         const common = commonFromGenesis(spec)

@@ -1,7 +1,7 @@
 // config/: geth genesis parsing, Common construction, genesis state + block, presets, fixture networks.
 // The fixture sweep checks the genesis hash and state root of every blockchain fixture case.
 import t from 'tap'
-import { readdirSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
@@ -26,7 +26,7 @@ import {
 import type { GenesisSpec } from '../../../config/index.ts'
 import { MemoryKV, Overlay } from '../../../src/db/index.ts'
 import { genesisSpecFromFixture, isFixtureGenesisCase } from '../../helpers/fixture-genesis.ts'
-import { locateSuite, reportMissing } from '../../helpers/fixtures.ts'
+import { jsonFiles, locateSuite, reportMissing } from '../../helpers/fixtures.ts'
 
 const MAINNET_GENESIS_HASH = '0xd4e56740f876aef8c010b86a40d5f56745a118d0906a34e69aec8c0db1cb8fa3'
 const MAINNET_STATE_ROOT = '0xd7f8974fb5ac78d9ac099b9ad5018bedc2ce0a72dad1827a1709da30580f0544'
@@ -49,16 +49,6 @@ function genesisErrorOf(fn: () => unknown): GenesisError | undefined {
     throw err
   }
   return undefined
-}
-
-function jsonFilesUnder(dir: string): string[] {
-  const out: string[] = []
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name)
-    if (entry.isDirectory()) out.push(...jsonFilesUnder(path))
-    else if (entry.name.endsWith('.json')) out.push(path)
-  }
-  return out.sort()
 }
 
 /** Blob gas schedule as a block header at (number, timestamp) sees it. */
@@ -104,7 +94,7 @@ for (const rel of SUITES) {
       t.pass('suite absent')
       return
     }
-    const files = jsonFilesUnder(suite.path)
+    const files = jsonFiles(suite.path)
     const failures: string[] = []
     const networks = new Map<string, number>()
     let cases = 0
