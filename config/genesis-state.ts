@@ -3,6 +3,7 @@ import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { MerkleStateManager } from '@ethereumjs/statemanager'
 import { Address, ValueEncoding, bigIntToBytes, createAccount, hexToBytes } from '@ethereumjs/util'
 import { MemoryKV, Overlay, TrieNodeDB } from '../src/db/index.ts'
+import { keccak256 } from '../src/util/keccak.ts'
 import type { GenesisSpec } from './spec.ts'
 
 /**
@@ -14,6 +15,7 @@ export async function writeGenesisState(spec: GenesisSpec, overlay: Overlay): Pr
   const trie = new MerklePatriciaTrie({
     db: new TrieNodeDB(overlay),
     useKeyHashing: true,
+    useKeyHashingFunction: keccak256,
     valueEncoding: ValueEncoding.Bytes,
   })
   const state = new MerkleStateManager({ trie })

@@ -14,6 +14,15 @@ export interface KVReader {
   keys(range: KeyRange): AsyncIterable<Uint8Array>
 }
 
+/** A store that can also answer reads synchronously (LevelKV, MemoryKV). */
+export interface SyncKVReader extends KVReader {
+  getSync(key: Uint8Array): Uint8Array | undefined
+}
+
+export function isSyncReader(kv: KVReader): kv is SyncKVReader {
+  return typeof (kv as Partial<SyncKVReader>).getSync === 'function'
+}
+
 export interface KVStore extends KVReader {
   put(key: Uint8Array, value: Uint8Array): Promise<void>
   del(key: Uint8Array): Promise<void>

@@ -43,8 +43,13 @@ export class LevelKV implements KVStore {
       throw wrap('get', err)
     }
   }
+  /** LevelDB's synchronous get: no thread-pool round trip (execution's hot path reads this way). */
   getSync(key: Uint8Array): Uint8Array | undefined {
-    return this.db.getSync(key) ?? undefined
+    try {
+      return this.db.getSync(key) ?? undefined
+    } catch (err) {
+      throw wrap('get', err)
+    }
   }
   async put(key: Uint8Array, value: Uint8Array): Promise<void> {
     await this.db.put(key, value)

@@ -9,6 +9,9 @@ export class MemoryKV implements KVStore {
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {
     return this.map.get(bytesToHex(key))
   }
+  getSync(key: Uint8Array): Uint8Array | undefined {
+    return this.map.get(bytesToHex(key))
+  }
   async put(key: Uint8Array, value: Uint8Array): Promise<void> {
     this.map.set(bytesToHex(key), value)
   }

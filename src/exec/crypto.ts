@@ -5,6 +5,7 @@ import { createRequire } from 'node:module'
 import { ecrecover as jsEcrecover, setLengthLeft } from '@ethereumjs/util'
 import type { CustomCrypto } from '@ethereumjs/common'
 import type { KZG } from '@ethereumjs/util'
+import { keccak256 } from '../util/keccak.ts'
 import { createKzg } from './kzg.ts'
 
 interface NativeSecp256k1 {
@@ -52,7 +53,7 @@ export function nativeEcrecover(
 
 /** customCrypto for every Common Parallax creates. */
 export function parallaxCrypto(extra: CustomCrypto = {}): CustomCrypto {
-  return native === undefined ? { ...extra } : { ecrecover: nativeEcrecover, ...extra }
+  return native === undefined ? { keccak256, ...extra } : { keccak256, ecrecover: nativeEcrecover, ...extra }
 }
 
 let kzg: KZG | undefined

@@ -43,7 +43,7 @@ import type { ExecutionOutcome } from './outcome.ts'
 import { installReplay, TraceBoard } from './parallel-replay.ts'
 export { installReplay, TraceBoard, type ReplayCounters } from './parallel-replay.ts'
 import { assembleOutcome, errorMessage, isInternalError, SequentialExecutor, type ExecuteRequest, type Executor } from './sequential.ts'
-import { computeStateDiff, openBlockState } from './state.ts'
+import { computeStateDiff, flatReaderAt, openBlockState } from './state.ts'
 import type { CommonInit, SpecJob, SpecReply, WorkerMessage } from './worker-spec.ts'
 
 export interface ParallelLogger {
@@ -331,7 +331,9 @@ export class ParallelExecutor implements Executor {
     const { block, parent } = req
     // Trie nodes and code through LevelDB's synchronous get: no thread-pool round trip per node.
     const base = req.base instanceof LevelKV ? syncReader(req.base) : req.base
-    const { overlay, stateManager } = openBlockState(base, parent.stateRoot)
+    // Cache misses read the flat tables when they describe the parent (no trie walk per read).
+    const flat = await flatReaderAt(req.base, parent.hash())
+    const { overlay, stateManager } = openBlockState(base, parent.stateRoot, flat)
     const common = blockCommon(req)
     const vm = await createVM({ common, stateManager, blockchain: new AncestorHashes(parent, req.headerByHash) })
     const replay = installReplay(vm, traces)
@@ -356,7 +358,7 @@ export class ParallelExecutor implements Executor {
     const reexecutions = replay.reexecutions
     this.stats.reexecuted += reexecutions
     this.stats.replayed += block.transactions.length - reexecutions
-    const stateDiff = await computeStateDiff(base, parent.stateRoot, stateManager)
+    const stateDiff = await computeStateDiff(base, parent.stateRoot, stateManager, flat)
     return assembleOutcome(block, common, result, { stateDiff, writes: overlay.ops(), executor: 'parallel', reexecutions })
   }
 }

@@ -6,10 +6,11 @@ import { MerkleStateManager } from '@ethereumjs/statemanager'
 import { Caches } from '@ethereumjs/statemanager'
 import type { AccountFields } from '@ethereumjs/common'
 import type { Account } from '@ethereumjs/util'
-import { Address, bytesToHex, equalsBytes, hexToBytes, KECCAK256_RLP, ValueEncoding } from '@ethereumjs/util'
+import { Address, bytesToHex, createAccountFromRLP, equalsBytes, hexToBytes, KECCAK256_RLP, RLP_EMPTY_STRING, ValueEncoding } from '@ethereumjs/util'
 import { RLP } from '@ethereumjs/rlp'
-import { keccak_256 } from '@noble/hashes/sha3.js'
-import type { KVReader } from '../db/interface.ts'
+import { keccak256 } from '../util/keccak.ts'
+import { isSyncReader, type KVReader, type SyncKVReader } from '../db/interface.ts'
+import { key, metaKey, MetaKey, Prefix } from '../db/keys.ts'
 import { Overlay } from '../db/overlay.ts'
 import { TrieNodeDB } from '../db/trie-db.ts'
 import type { AccountDiff, SlotDiff, StateDiff } from './outcome.ts'
@@ -18,13 +19,83 @@ export function openTrie(overlay: Overlay, root?: Uint8Array): MerklePatriciaTri
   return new MerklePatriciaTrie({
     db: new TrieNodeDB(overlay),
     useKeyHashing: true,
+    useKeyHashingFunction: keccak256, // also hashes the nodes
     valueEncoding: ValueEncoding.Bytes,
     ...(root !== undefined ? { root } : {}),
   })
 }
 
+/**
+ * MerkleStateManager whose cache misses read the flat tables (one LevelDB get) instead of walking
+ * the trie (a get and an RLP decode per node), when the flat tables describe the state the trie was
+ * opened at. Only values the trie still holds unchanged are read flat:
+ * - an account, until the block writes it (written accounts stay in ethereumjs' ordered-map cache,
+ *   whose misses then go to the trie, which the per-transaction flushes keep current);
+ * - a slot, while the account's storage root is still the one it had in the parent state.
+ * Writes, flushes and the state root are MerkleStateManager's own.
+ */
+export class FlatReadStateManager extends MerkleStateManager {
+  protected readonly flat: SyncKVReader | undefined
+  /** Accounts written this block (their trie entry may no longer be the parent's). */
+  private readonly written = new Set<string>()
+  /** Parent storage roots of the accounts read flat (address hex → root). */
+  private readonly parentRoots = new Map<string, Uint8Array>()
+
+  constructor(opts: ConstructorParameters<typeof MerkleStateManager>[0], flat?: SyncKVReader) {
+    super(opts)
+    this.flat = flat
+  }
+
+  protected markWritten(address: Address): void {
+    if (this.flat !== undefined) this.written.add(address.toString())
+  }
+
+  override async getAccount(address: Address): Promise<Account | undefined> {
+    const flat = this.flat
+    if (flat === undefined) return super.getAccount(address)
+    const caches = this._caches!
+    const elem = caches.account!.get(address)
+    if (elem !== undefined) return elem.accountRLP !== undefined ? createAccountFromRLP(elem.accountRLP) : undefined
+    const hex = address.toString()
+    if (this.written.has(hex)) return super.getAccount(address)
+    const rlp = flat.getSync(key(Prefix.FlatAccount, keccak256(address.bytes)))
+    const account = rlp !== undefined ? createAccountFromRLP(rlp) : undefined
+    this.parentRoots.set(hex, account?.storageRoot ?? KECCAK256_RLP)
+    caches.account!.put(address, account)
+    return account
+  }
+
+  override async getStorage(address: Address, slot: Uint8Array): Promise<Uint8Array> {
+    const flat = this.flat
+    if (flat === undefined || slot.length !== 32) return super.getStorage(address, slot)
+    const caches = this._caches!
+    const cached = caches.storage!.get(address, slot)
+    if (cached !== undefined) return RLP.decode(cached) as Uint8Array
+    const account = await this.getAccount(address)
+    if (account === undefined) return new Uint8Array()
+    const parentRoot = this.parentRoots.get(address.toString())
+    if (parentRoot === undefined || !equalsBytes(parentRoot, account.storageRoot)) return super.getStorage(address, slot)
+    const value = flat.getSync(key(Prefix.FlatStorage, keccak256(address.bytes), keccak256(slot)))
+    caches.storage!.put(address, slot, value ?? RLP_EMPTY_STRING)
+    return value === undefined ? new Uint8Array() : (RLP.decode(value) as Uint8Array)
+  }
+
+  override async putAccount(address: Address, account: Account | undefined): Promise<void> {
+    this.markWritten(address)
+    return super.putAccount(address, account)
+  }
+  override async deleteAccount(address: Address): Promise<void> {
+    this.markWritten(address)
+    return super.deleteAccount(address)
+  }
+  override async modifyAccountFields(address: Address, fields: AccountFields): Promise<void> {
+    this.markWritten(address)
+    return super.modifyAccountFields(address, fields)
+  }
+}
+
 /** Records which accounts and slots were written; values are read back at the end. */
-export class RecordingStateManager extends MerkleStateManager {
+export class RecordingStateManager extends FlatReadStateManager {
   readonly touched = new Map<string, { address: Address; slots: Map<string, Uint8Array>; cleared: boolean }>()
 
   private touch(address: Address) {
@@ -71,15 +142,25 @@ export interface BlockState {
   stateManager: RecordingStateManager
 }
 
-/** A fresh state at `root` whose writes go to a new Overlay over `base`. */
-export function openBlockState(base: KVReader, root: Uint8Array): BlockState {
+/**
+ * A fresh state at `root` whose writes go to a new Overlay over `base`. With `flat` (a synchronous
+ * reader of flat tables that describe the state at `root`), cache misses read those tables.
+ */
+export function openBlockState(base: KVReader, root: Uint8Array, flat?: SyncKVReader): BlockState {
   const overlay = new Overlay(base)
   const trie = openTrie(overlay, root)
-  const stateManager = new RecordingStateManager({ trie, caches: new Caches() })
+  const stateManager = new RecordingStateManager({ trie, caches: new Caches() }, flat)
   return { overlay, stateManager }
 }
 
-const keccak = (b: Uint8Array): Uint8Array => keccak_256(b)
+/** `base` as a synchronous flat-table reader when its flat tables describe the block `parentHash`. */
+export async function flatReaderAt(base: KVReader, parentHash: Uint8Array): Promise<SyncKVReader | undefined> {
+  if (!isSyncReader(base)) return undefined
+  const flatRoot = await base.get(metaKey(MetaKey.FlatRoot))
+  return flatRoot !== undefined && equalsBytes(flatRoot, parentHash) ? base : undefined
+}
+
+const keccak = keccak256
 
 function slimAccount(acc: Account | undefined): Uint8Array | null {
   if (acc === undefined) return null
@@ -94,9 +175,10 @@ export async function computeStateDiff(
   base: KVReader,
   parentRoot: Uint8Array,
   post: RecordingStateManager,
+  flat?: SyncKVReader,
 ): Promise<StateDiff> {
   const preOverlay = new Overlay(base)
-  const pre = new MerkleStateManager({ trie: openTrie(preOverlay, parentRoot) })
+  const pre = new FlatReadStateManager({ trie: openTrie(preOverlay, parentRoot), caches: new Caches() }, flat)
   const accounts: AccountDiff[] = []
   const sorted = [...post.touched.values()].sort((a, b) => (a.address.toString() < b.address.toString() ? -1 : 1))
   for (const t of sorted) {

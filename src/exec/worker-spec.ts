@@ -10,18 +10,14 @@ import { Common } from '@ethereumjs/common'
 import type { ChainConfig, ParamsDict } from '@ethereumjs/common'
 import type { EVM, EVMMockBlockchainInterface } from '@ethereumjs/evm'
 import { Caches, MerkleStateManager } from '@ethereumjs/statemanager'
-import type { Account, Address } from '@ethereumjs/util'
-import { createAccountFromRLP, RLP_EMPTY_STRING } from '@ethereumjs/util'
 import { RLP } from '@ethereumjs/rlp'
 import { createVM, runTx } from '@ethereumjs/vm'
-import { keccak_256 } from '@noble/hashes/sha3.js'
 import type { KVReader } from '../db/interface.ts'
-import { key, Prefix } from '../db/keys.ts'
 import { LevelKV } from '../db/level.ts'
 import { Overlay } from '../db/overlay.ts'
 import { parallaxCryptoWithKzg } from './crypto.ts'
 import { callArgs, encodeValue, TraceRecorder, type TxTrace } from './parallel-trace.ts'
-import { openTrie } from './state.ts'
+import { FlatReadStateManager, openTrie } from './state.ts'
 
 /** What a worker needs to rebuild the chain's Common. */
 export interface CommonInit {
@@ -69,33 +65,6 @@ export type WorkerMessage =
   | { type: 'init'; kvPath: string }
   | ({ type: 'senders' } & SendersJob)
   | ({ type: 'job' } & SpecJob)
-
-/** MerkleStateManager whose cache misses read the flat tables synchronously. */
-class FlatStateManager extends MerkleStateManager {
-  private readonly flat: LevelKV
-  constructor(opts: ConstructorParameters<typeof MerkleStateManager>[0], flat: LevelKV) {
-    super(opts)
-    this.flat = flat
-  }
-  override async getAccount(address: Address): Promise<Account | undefined> {
-    const elem = this._caches!.account!.get(address)
-    if (elem !== undefined) return elem.accountRLP !== undefined ? createAccountFromRLP(elem.accountRLP) : undefined
-    const rlp = this.flat.getSync(key(Prefix.FlatAccount, keccak_256(address.bytes)))
-    const account = rlp !== undefined ? createAccountFromRLP(rlp) : undefined
-    this._caches!.account!.put(address, account)
-    return account
-  }
-  override async getStorage(address: Address, slot: Uint8Array): Promise<Uint8Array> {
-    if (slot.length !== 32) throw new Error('Storage key must be 32 bytes long')
-    const cached = this._caches!.storage!.get(address, slot)
-    if (cached !== undefined) return RLP.decode(cached) as Uint8Array
-    const account = await this.getAccount(address)
-    if (account === undefined) return new Uint8Array()
-    const value = this.flat.getSync(key(Prefix.FlatStorage, keccak_256(address.bytes), keccak_256(slot)))
-    this._caches!.storage!.put(address, slot, value ?? RLP_EMPTY_STRING)
-    return RLP.decode(value ?? new Uint8Array()) as Uint8Array
-  }
-}
 
 /** Reads through LevelDB's synchronous get. */
 function syncReader(store: LevelKV): KVReader {
@@ -188,7 +157,7 @@ async function runJob(job: SpecJob, post: (r: SpecReply) => void): Promise<void>
   common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp })
   const overlay = new Overlay(syncReader(kv))
   const smOpts = { trie: openTrie(overlay, job.parentStateRoot), caches: new Caches() }
-  const stateManager = job.useFlat ? new FlatStateManager(smOpts, kv) : new MerkleStateManager(smOpts)
+  const stateManager = job.useFlat ? new FlatReadStateManager(smOpts, kv) : new MerkleStateManager(smOpts)
   const vm = await createVM({ common, stateManager, blockchain: noBlockchain })
   // An open checkpoint that is never committed: nothing is ever flushed to the trie.
   await stateManager.checkpoint()
