@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { bytesToHex } from '@ethereumjs/util'
 import type { BatchOp } from '../../../src/db/interface.ts'
 import { prefixEnd, u64be } from '../../../src/db/keys.ts'
+import { StorageError } from '../../../src/db/errors.ts'
 import { LevelKV } from '../../../src/db/level.ts'
 import { REPO_ROOT } from '../../helpers/fixtures.ts'
 
@@ -39,6 +40,13 @@ t.test('writes survive close and reopen', async (t) => {
   t.same(again.getSync(k(1)), v(1), 'getSync reads the same')
   t.equal(again.getSync(k(2)), undefined, 'getSync of a missing key is undefined')
   await again.close()
+})
+
+t.test('a failed read is a StorageError, synchronous or not (never mistaken for an invalid block)', async (t) => {
+  const kv = await LevelKV.open(freshDir())
+  await kv.close()
+  await t.rejects(kv.get(k(1)), StorageError)
+  t.throws(() => kv.getSync(k(1)), StorageError)
 })
 
 t.test('one batch of many ops, then reopen: every op is there', async (t) => {
