@@ -3,7 +3,7 @@
 import type { EVM, EVMResult, EVMRunCallOpts } from '@ethereumjs/evm'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import type { VM } from '@ethereumjs/vm'
-import { callArgs, decodeResult, replayTrace, sameArgs, TraceMismatch, type TxTrace } from './parallel-trace.ts'
+import { callArgs, decodeResult, hasTxEvmFields, replayTrace, sameArgs, sameEncoded, setTxEvmFields, TraceMismatch, txEvmFields, type TxTrace } from './parallel-trace.ts'
 
 /** How long the main thread waits for one transaction's trace before running it itself. */
 export const TRACE_WAIT_MS = 60_000
@@ -95,6 +95,11 @@ export function installReplay(vm: VM, traces: TraceBoard): ReplayCounters {
     const trace = await traces.get(index)
     if (trace === null) return reexecute(opts, 'no speculation')
     if (!sameArgs(trace.args, callArgs(opts))) return reexecute(opts, 'call arguments differ')
+    const fields = hasTxEvmFields(evm)
+    if (fields && (trace.evmBefore === undefined || !sameEncoded(trace.evmBefore, txEvmFields(evm)))) return reexecute(opts, 'per-transaction EVM fields differ')
+    // No block-access-list checkpoint around the replay (each one deep-copies the list): entries
+    // the replay added before a mismatch come from the validated prefix of the call, which the real
+    // call then repeats, and adding the same entry again changes nothing.
     await evm.journal.checkpoint()
     try {
       await replayTrace(evm, trace.ops)
@@ -105,6 +110,7 @@ export function installReplay(vm: VM, traces: TraceBoard): ReplayCounters {
       return reexecute(opts, err.message)
     }
     await evm.journal.commit()
+    if (fields && trace.evmAfter !== undefined) setTxEvmFields(evm, trace.evmAfter)
     return decodeResult(trace.result)
   }
   return counters

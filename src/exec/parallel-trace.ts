@@ -36,6 +36,16 @@ export const Op = {
   SCommit: 21,
   SRevert: 22,
   OGet: 23,
+  // EIP-7928: the EVM records block access list entries itself, inside the call
+  BAddress: 24,
+  BStorageWrite: 25,
+  BStorageRead: 26,
+  BBalance: 27,
+  BNonce: 28,
+  BCode: 29,
+  BCheckpoint: 30,
+  BCommit: 31,
+  BRevert: 32,
 } as const
 
 /** One recorded call: [op, ...arguments, result?]. Plain data (structured-clone safe). */
@@ -64,6 +74,60 @@ export interface TxTrace {
   ops: TraceOp[]
   /** The EVMResult, encoded by encodeValue. */
   result: unknown
+  /**
+   * EIP-8037 per-transaction EVM fields (state-gas reservoir and friends) that runTx sets before
+   * the call and reads after it, encoded: their values when the call started (checked on replay)
+   * and when it ended (assigned on replay). Absent before Amsterdam.
+   */
+  evmBefore?: unknown
+  evmAfter?: unknown
+}
+
+/** The EVM instance fields runTx hands to and takes from the top-level call (EIP-8037, EIP-7928). */
+const TX_EVM_FIELDS = [
+  'stateGasReservoir',
+  'executionStateGasUsed',
+  'eip7928CallPostTargetOog',
+  'eip2780PrepOog',
+  'createTxTargetAlive',
+  '_stateGasSnapshots',
+  'createdAccountStateGas',
+  'createdAccountIntrinsicStateGas',
+] as const
+
+/** Whether this EVM's fork has per-transaction EVM fields to carry (see TX_EVM_FIELDS). */
+export function hasTxEvmFields(evm: EVM): boolean {
+  return evm.common.isActivatedEIP(8037) || evm.common.isActivatedEIP(7928)
+}
+
+/** The per-transaction EVM fields, encoded (structured-clone safe). */
+export function txEvmFields(evm: EVM): unknown {
+  const e = evm as unknown as Record<string, unknown>
+  const out: Record<string, unknown> = {}
+  for (const f of TX_EVM_FIELDS) if (e[f] !== undefined) out[f] = e[f]
+  return encodeValue(out)
+}
+
+/** Assigns per-transaction EVM fields recorded by txEvmFields. */
+export function setTxEvmFields(evm: EVM, encoded: unknown): void {
+  const e = evm as unknown as Record<string, unknown>
+  for (const [k, v] of Object.entries(decodeValue(encoded) as Record<string, unknown>)) e[k] = v
+}
+
+/** Equality of two encodeValue outputs (plain data: Uint8Arrays, bigints, arrays, objects). */
+export function sameEncoded(a: unknown, b: unknown): boolean {
+  if (a instanceof Uint8Array || b instanceof Uint8Array) return a instanceof Uint8Array && b instanceof Uint8Array && equalsBytes(a, b)
+  if (Array.isArray(a) || Array.isArray(b)) {
+    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false
+    return a.every((x, i) => sameEncoded(x, b[i]))
+  }
+  if (a !== null && b !== null && typeof a === 'object' && typeof b === 'object') {
+    const ka = Object.keys(a)
+    const kb = Object.keys(b)
+    if (ka.length !== kb.length) return false
+    return ka.every((k) => sameEncoded((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+  }
+  return a === b
 }
 
 interface RunCallOptsLike {
@@ -241,6 +305,21 @@ export class TraceRecorder {
     wrap<[], Promise<void>>(sm, 'revert', () => [Op.SRevert])
     const osc = sm.originalStorageCache as unknown as Record<string, Fn>
     wrap<[Address, Uint8Array], Promise<Uint8Array>>(osc, 'get', ([a, k], r) => [Op.OGet, a.bytes, k.slice(), (r as unknown as Uint8Array).slice()])
+    // EIP-7928: entries the EVM adds to the block access list during the call. The block access
+    // index argument is the current transaction's; replay passes the main thread's own.
+    const bal = evm.blockLevelAccessList as unknown as Record<string, Fn> | undefined
+    if (bal !== undefined) {
+      const opt = <T>(x: T | undefined): T | null => (x === undefined ? null : x)
+      wrap<[string], void>(bal, 'addAddress', ([a]) => [Op.BAddress, a])
+      wrap<[string, Uint8Array, Uint8Array, number, Uint8Array | undefined], void>(bal, 'addStorageWrite', ([a, k, v, , o]) => [Op.BStorageWrite, a, k.slice(), v.slice(), o === undefined ? null : o.slice()])
+      wrap<[string, Uint8Array], void>(bal, 'addStorageRead', ([a, k]) => [Op.BStorageRead, a, k.slice()])
+      wrap<[string, bigint, number, bigint | undefined], void>(bal, 'addBalanceChange', ([a, b, , o]) => [Op.BBalance, a, b, opt(o)])
+      wrap<[string, bigint, number], void>(bal, 'addNonceChange', ([a, n]) => [Op.BNonce, a, n])
+      wrap<[string, Uint8Array, number, Uint8Array | undefined], void>(bal, 'addCodeChange', ([a, c, , o]) => [Op.BCode, a, c.slice(), o === undefined ? null : o.slice()])
+      wrap<[], void>(bal, 'checkpoint', () => [Op.BCheckpoint])
+      wrap<[], void>(bal, 'commit', () => [Op.BCommit])
+      wrap<[], void>(bal, 'revert', () => [Op.BRevert])
+    }
   }
 
   start(): void {
@@ -279,17 +358,33 @@ export class TraceMismatch extends Error {
 export async function replayTrace(evm: EVM, ops: readonly TraceOp[]): Promise<void> {
   const j = evm.journal as unknown as JournalLike
   const sm = evm.stateManager
+  const bal = evm.blockLevelAccessList as unknown as BalLike | undefined
   // Checkpoints the trace opened and has not closed yet: reverted if the replay stops half-way.
-  const open: ('j' | 's')[] = []
+  const open: ('j' | 's' | 'b')[] = []
   try {
-    await replayOps(j, sm, ops, open)
+    await replayOps(j, sm, bal, ops, open)
   } catch (err) {
     while (open.length > 0) {
-      if (open.pop() === 'j') await j.revert()
-      else await sm.revert()
+      const o = open.pop()
+      if (o === 'j') await j.revert()
+      else if (o === 's') await sm.revert()
+      else bal?.revert()
     }
     throw err
   }
+}
+
+interface BalLike {
+  blockAccessIndex: number
+  addAddress(a: string): void
+  addStorageWrite(a: string, k: Uint8Array, v: Uint8Array, i: number, o?: Uint8Array): void
+  addStorageRead(a: string, k: Uint8Array): void
+  addBalanceChange(a: string, b: bigint, i: number, o?: bigint): void
+  addNonceChange(a: string, n: bigint, i: number): void
+  addCodeChange(a: string, c: Uint8Array, i: number, o?: Uint8Array): void
+  checkpoint(): void
+  commit(): void
+  revert(): void
 }
 
 /**
@@ -332,8 +427,19 @@ function mapRoot(roots: RootMap, address: Uint8Array, acc: Account | undefined):
   return acc
 }
 
-async function replayOps(j: JournalLike, sm: StateManagerInterface, ops: readonly TraceOp[], open: ('j' | 's')[]): Promise<void> {
+async function replayOps(
+  j: JournalLike,
+  sm: StateManagerInterface,
+  balOrUndefined: BalLike | undefined,
+  ops: readonly TraceOp[],
+  open: ('j' | 's' | 'b')[],
+): Promise<void> {
   const roots: RootMap = new Map()
+  const balOf = (): BalLike => {
+    if (balOrUndefined === undefined) throw new TraceMismatch('block access list entries without a block access list')
+    return balOrUndefined
+  }
+  const opt = <T>(x: unknown): T | undefined => (x === null ? undefined : (x as T))
   const addr = (b: unknown): Address => new Address(b as Uint8Array)
   const accOf = (b: unknown): Account | undefined => (b === null ? undefined : createAccountFromRLP(b as Uint8Array))
   for (const op of ops) {
@@ -420,6 +526,44 @@ async function replayOps(j: JournalLike, sm: StateManagerInterface, ops: readonl
         if (!equalsBytes(v, op[3] as Uint8Array)) throw new TraceMismatch('original storage')
         break
       }
+      case Op.BAddress:
+        balOf().addAddress(op[1] as string)
+        break
+      case Op.BStorageWrite: {
+        const b = balOf()
+        b.addStorageWrite(op[1] as string, op[2] as Uint8Array, op[3] as Uint8Array, b.blockAccessIndex, opt<Uint8Array>(op[4]))
+        break
+      }
+      case Op.BStorageRead:
+        balOf().addStorageRead(op[1] as string, op[2] as Uint8Array)
+        break
+      case Op.BBalance: {
+        const b = balOf()
+        b.addBalanceChange(op[1] as string, op[2] as bigint, b.blockAccessIndex, opt<bigint>(op[3]))
+        break
+      }
+      case Op.BNonce: {
+        const b = balOf()
+        b.addNonceChange(op[1] as string, op[2] as bigint, b.blockAccessIndex)
+        break
+      }
+      case Op.BCode: {
+        const b = balOf()
+        b.addCodeChange(op[1] as string, op[2] as Uint8Array, b.blockAccessIndex, opt<Uint8Array>(op[3]))
+        break
+      }
+      case Op.BCheckpoint:
+        balOf().checkpoint()
+        open.push('b')
+        break
+      case Op.BCommit:
+        balOf().commit()
+        open.pop()
+        break
+      case Op.BRevert:
+        balOf().revert()
+        open.pop()
+        break
       default:
         throw new TraceMismatch(`unknown op ${String(op[0])}`)
     }

@@ -39,6 +39,7 @@ import { metaKey, MetaKey } from '../db/keys.ts'
 import { LevelKV } from '../db/level.ts'
 import { InvalidBlockError } from '../util/errors.ts'
 import { AncestorHashes } from './ancestors.ts'
+import { journalEvmBalCheckpoints } from './bal-journal.ts'
 import type { ExecutionOutcome } from './outcome.ts'
 import { installReplay, TraceBoard } from './parallel-replay.ts'
 export { installReplay, TraceBoard, type ReplayCounters } from './parallel-replay.ts'
@@ -147,7 +148,6 @@ export class ParallelExecutor implements Executor {
     if (n < (this.opts.minTxs ?? 8)) return `small block (${n} txs)`
     if (this.opts.kvPath === undefined) return 'no LevelDB path for workers'
     const common = blockCommon(req)
-    if (common.isActivatedEIP(7928) || common.isActivatedEIP(8037)) return 'Amsterdam blocks are not supported yet'
     if (common.isActivatedEIP(7864)) return 'binary trees are not supported'
     return undefined
   }
@@ -250,14 +250,19 @@ export class ParallelExecutor implements Executor {
     const txs = block.transactions
     const init = this.commonInit(req.common)
     const blockRlp = block.serialize()
+    // A block that carries its EIP-7928 access list: every transaction runs against the parent state
+    // plus the list's changes at lower indices, so none depends on another and they are dealt out
+    // round-robin (each worker recovers its own senders).
+    const bal = req.blockAccessList !== undefined && blockCommon(req).isActivatedEIP(7928) ? req.blockAccessList : undefined
     // One worker runs every transaction in block order: no grouping, so no sender recovery up front
     // (the worker recovers the senders and hands the keys over with the traces).
     const single = pool.length === 1
-    const pubkeys = single ? txs.map(() => null) : await this.recoverSenders(pool, init, blockRlp, txs.length)
+    const pubkeys = single || bal !== undefined ? txs.map(() => null) : await this.recoverSenders(pool, init, blockRlp, txs.length)
     // Same-sender chains: one group per sender, in block order.
     const groups = new Map<string, number[]>()
     if (single) groups.set('all', txs.map((_, i) => i))
-    for (let i = 0; i < txs.length && !single; i++) {
+    else if (bal !== undefined) txs.forEach((_, i) => groups.set(`tx:${i}`, [i]))
+    for (let i = 0; i < txs.length && !single && bal === undefined; i++) {
       const tx = txs[i]!
       const pk = pubkeys[i]
       if (pk !== null && pk !== undefined && Object.isFrozen(tx) && tx.cache.senderPubKey === undefined) tx.cache.senderPubKey = pk
@@ -300,6 +305,7 @@ export class ParallelExecutor implements Executor {
         pubkeys,
         batch,
         ...(this.opts.workerDelayMs !== undefined ? { delayMs: this.opts.workerDelayMs } : {}),
+        ...(bal !== undefined ? { bal } : {}),
       }
       const onReply = (r: SpecReply): boolean => {
         if (!r.ok) {
@@ -336,6 +342,7 @@ export class ParallelExecutor implements Executor {
     const { overlay, stateManager } = openBlockState(base, parent.stateRoot, flat)
     const common = blockCommon(req)
     const vm = await createVM({ common, stateManager, blockchain: new AncestorHashes(parent, req.headerByHash) })
+    journalEvmBalCheckpoints(vm.evm) // EIP-7928: no deep copy of the access list per call frame
     const replay = installReplay(vm, traces)
 
     let result

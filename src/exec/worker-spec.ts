@@ -16,7 +16,8 @@ import type { KVReader } from '../db/interface.ts'
 import { LevelKV } from '../db/level.ts'
 import { Overlay } from '../db/overlay.ts'
 import { parallaxCryptoWithKzg } from './crypto.ts'
-import { callArgs, encodeValue, TraceRecorder, type TxTrace } from './parallel-trace.ts'
+import { BalStateManager, BalView } from './bal-view.ts'
+import { callArgs, encodeValue, hasTxEvmFields, TraceRecorder, txEvmFields, type TxTrace } from './parallel-trace.ts'
 import { FlatReadStateManager, openTrie } from './state.ts'
 
 /** What a worker needs to rebuild the chain's Common. */
@@ -52,6 +53,11 @@ export interface SpecJob extends BlockRef {
   batch: number
   /** Test hook: random delay up to this many ms before each transaction. */
   delayMs?: number
+  /**
+   * EIP-7928 access list the block carries (RLP): every transaction runs against the parent state
+   * plus the list's changes at lower indices instead of after this worker's previous transactions.
+   */
+  bal?: Uint8Array
 }
 
 export type SpecReply =
@@ -65,6 +71,15 @@ export type WorkerMessage =
   | { type: 'init'; kvPath: string }
   | ({ type: 'senders' } & SendersJob)
   | ({ type: 'job' } & SpecJob)
+
+/** The parts of the worker EVM's block access list it resets before each transaction. */
+interface WorkerBal {
+  accesses: Record<string, unknown>
+  checkpoints: unknown[]
+  originalBalances: Map<string, bigint>
+  originalCodesAtIndex: Map<string, Uint8Array>
+  blockAccessIndex: number
+}
 
 /** Reads through LevelDB's synchronous get. */
 function syncReader(store: LevelKV): KVReader {
@@ -157,12 +172,15 @@ async function runJob(job: SpecJob, post: (r: SpecReply) => void): Promise<void>
   common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp })
   const overlay = new Overlay(syncReader(kv))
   const smOpts = { trie: openTrie(overlay, job.parentStateRoot), caches: new Caches() }
-  const stateManager = job.useFlat ? new FlatReadStateManager(smOpts, kv) : new MerkleStateManager(smOpts)
+  const balState = job.bal !== undefined ? new BalStateManager(smOpts, job.useFlat ? kv : undefined, new BalView(job.bal)) : undefined
+  const stateManager = balState ?? (job.useFlat ? new FlatReadStateManager(smOpts, kv) : new MerkleStateManager(smOpts))
   const vm = await createVM({ common, stateManager, blockchain: noBlockchain })
   // An open checkpoint that is never committed: nothing is ever flushed to the trie.
   await stateManager.checkpoint()
   const evm = vm.evm as EVM
   const recorder = new TraceRecorder(evm)
+  const txFields = hasTxEvmFields(evm)
+  const bal = evm.blockLevelAccessList as unknown as WorkerBal | undefined
   let current: TxTrace | null = null
   let called = false
   const runCall = evm.runCall.bind(evm)
@@ -170,10 +188,12 @@ async function runJob(job: SpecJob, post: (r: SpecReply) => void): Promise<void>
     if (opts.message !== undefined || current === null || called || recorder.active) return runCall(opts)
     called = true
     current.args = callArgs(opts)
+    if (txFields) current.evmBefore = txEvmFields(evm)
     recorder.start()
     try {
       const res = await runCall(opts)
       current.result = encodeValue(res)
+      if (txFields) current.evmAfter = txEvmFields(evm)
       return res
     } finally {
       current.ops = recorder.stop()
@@ -196,11 +216,26 @@ async function runJob(job: SpecJob, post: (r: SpecReply) => void): Promise<void>
     current = { args: callArgs({}), ops: [], result: undefined }
     called = false
     let trace: TxTrace | null = null
+    if (bal !== undefined) {
+      // Only the main thread's list counts (replay re-adds every entry there): keep this one small,
+      // since the EVM deep-copies it at every call frame.
+      bal.accesses = {}
+      bal.checkpoints = []
+      bal.originalBalances.clear()
+      bal.originalCodesAtIndex.clear()
+      bal.blockAccessIndex = idx + 1
+    }
+    if (balState !== undefined) {
+      balState.accessIndex = idx + 1
+      await balState.checkpoint() // reverted below: the next transaction starts from the list again
+    }
     try {
       await runTx(vm, { tx, block, blockGasUsed: 0n })
       if (current.result !== undefined) trace = current
     } catch {
       trace = null
+    } finally {
+      if (balState !== undefined) await balState.revert()
     }
     current = null
     indices.push(idx)
