@@ -18,7 +18,10 @@ import { Overlay } from '../db/overlay.ts'
 import { parallaxCryptoWithKzg } from './crypto.ts'
 import { BalStateManager, BalView } from './bal-view.ts'
 import { callArgs, encodeValue, hasTxEvmFields, TraceRecorder, txEvmFields, type TxTrace } from './parallel-trace.ts'
+import { installJumpdestCache, jumpdestStats } from './jumpdest-cache.ts'
 import { FlatReadStateManager, openTrie } from './state.ts'
+
+await installJumpdestCache()
 
 /** What a worker needs to rebuild the chain's Common. */
 export interface CommonInit {
@@ -251,7 +254,9 @@ async function runJob(job: SpecJob, post: (r: SpecReply) => void): Promise<void>
   }
   flush()
   if (process.env['PARALLAX_WORKER_TIMING'] !== undefined) {
-    process.stderr.write(`worker: setup ${(t1 - t0).toFixed(1)} ms, ${job.indices.length} txs ${(performance.now() - t1).toFixed(1)} ms\n`)
+    process.stderr.write(
+      `worker: setup ${(t1 - t0).toFixed(1)} ms, ${job.indices.length} txs ${(performance.now() - t1).toFixed(1)} ms, jumpdest cache ${jumpdestStats.hits} hits/${jumpdestStats.misses} misses\n`,
+    )
   }
 }
 
