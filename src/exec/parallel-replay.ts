@@ -13,6 +13,9 @@ export class TraceBoard {
   /** Sender public keys the workers recovered (set before the trace of the same transaction). */
   readonly pubkeys: (Uint8Array | null | undefined)[]
   private readonly waiters = new Map<number, (t: TxTrace | null) => void>()
+  /** Set to 1 when the block is over; workers read it between transactions (shared memory). */
+  readonly cancel = new Int32Array(new SharedArrayBuffer(4))
+  finished = false
 
   constructor(n: number) {
     this.slots = new Array<TxTrace | null | undefined>(n).fill(undefined)
@@ -31,6 +34,11 @@ export class TraceBoard {
       this.waiters.delete(i)
       w(t)
     }
+  }
+  /** The block is over (executed or rejected): workers stop speculating for it. */
+  finish(): void {
+    this.finished = true
+    Atomics.store(this.cancel, 0, 1)
   }
   /** Every transaction still without a trace gets none (it will be re-executed). */
   abandon(indices: Iterable<number>): void {

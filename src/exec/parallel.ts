@@ -106,7 +106,11 @@ export class ParallelExecutor implements Executor {
     } catch (err) {
       return this.fallback(req, `worker error: ${errorMessage(err)}`)
     }
-    return this.executeWithTraces(req, board)
+    try {
+      return await this.executeWithTraces(req, board)
+    } finally {
+      board.finish() // workers still on this block (it failed early) stop at their next transaction
+    }
   }
 
   /** Points the executor (and its running workers) at another LevelDB: tests use one store per case. */
@@ -306,8 +310,10 @@ export class ParallelExecutor implements Executor {
         batch,
         ...(this.opts.workerDelayMs !== undefined ? { delayMs: this.opts.workerDelayMs } : {}),
         ...(bal !== undefined ? { bal } : {}),
+        cancel: board.cancel,
       }
       const onReply = (r: SpecReply): boolean => {
+        if (board.finished) return !r.ok || r.kind === 'done' // the block is over: nothing to report
         if (!r.ok) {
           this.opts.onFallback?.(`worker error: ${r.error}`)
           this.opts.logger?.warn({ err: r.error }, 'Speculation worker failed; its transactions run on the main thread')

@@ -61,6 +61,8 @@ export interface SpecJob extends BlockRef {
    * plus the list's changes at lower indices instead of after this worker's previous transactions.
    */
   bal?: Uint8Array
+  /** Shared flag the main thread sets to 1 when the block is over: stop at the next transaction. */
+  cancel?: Int32Array
 }
 
 export type SpecReply =
@@ -214,6 +216,7 @@ async function runJob(job: SpecJob, post: (r: SpecReply) => void): Promise<void>
     pubkeys = []
   }
   for (const idx of job.indices) {
+    if (job.cancel !== undefined && Atomics.load(job.cancel, 0) === 1) break
     if (job.delayMs !== undefined && job.delayMs > 0) await sleep(Math.random() * job.delayMs)
     const tx = txAt(d, idx)
     current = { args: callArgs({}), ops: [], result: undefined }

@@ -150,9 +150,13 @@ t.test('a header committing to a wrong access list is INVALID for both executors
   const block = createBlock({ header, transactions: req.block.transactions }, { common: req.block.common, setHardfork: true })
   const seq = new SequentialExecutor()
   await t.rejects(seq.execute({ ...req, block, blockAccessList: bad }), InvalidBlockError, 'sequential: INVALID')
-  const par = new ParallelExecutor({ workers: 2, kvPath: bb.location, minTxs: 1 })
-  t.teardown(() => par.close())
+  const fallbacks: string[] = []
+  const par = new ParallelExecutor({ workers: 2, kvPath: bb.location, minTxs: 1, onFallback: (r) => fallbacks.push(r) })
   await t.rejects(par.execute({ ...bb.request(), block, blockAccessList: bad }), InvalidBlockError, 'parallel: INVALID')
-  // and the good list still executes (nothing was left behind)
-  t.same(diffOutcomes(await seq.execute(bb.request()), await par.execute(bb.request())), [], 'the right list still gives the sequential outcome')
+  // the block failed before its transactions ran: the workers drop it, and closing them now is no failure
+  await par.close()
+  t.same(fallbacks, [], 'no worker error reported for the abandoned speculation')
+  const again = new ParallelExecutor({ workers: 2, kvPath: bb.location, minTxs: 1 })
+  t.teardown(() => again.close())
+  t.same(diffOutcomes(await seq.execute(bb.request()), await again.execute(bb.request())), [], 'the right list still gives the sequential outcome')
 })
