@@ -110,7 +110,7 @@ export function installReplay(vm: VM, traces: TraceBoard): ReplayCounters {
     // call then repeats, and adding the same entry again changes nothing.
     await evm.journal.checkpoint()
     try {
-      await replayTrace(evm, trace.ops)
+      await replayTrace(evm, trace.ops, trace.args)
     } catch (err) {
       await evm.journal.revert()
       if (!(err instanceof TraceMismatch)) throw err

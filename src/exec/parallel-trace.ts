@@ -9,7 +9,7 @@ import type { EVM, EVMResult } from '@ethereumjs/evm'
 import { EVMError } from '@ethereumjs/evm'
 import type { AccountFields, StateManagerInterface } from '@ethereumjs/common'
 import type { Account } from '@ethereumjs/util'
-import { Address, bytesToHex, createAccountFromRLP, equalsBytes, KECCAK256_RLP } from '@ethereumjs/util'
+import { Address, bytesToHex, createAccountFromRLP, equalsBytes, KECCAK256_NULL, KECCAK256_RLP } from '@ethereumjs/util'
 
 export const Op = {
   JPut: 0,
@@ -355,14 +355,14 @@ export class TraceMismatch extends Error {
  * value differs from the recorded one, after reverting the checkpoints the trace had opened (the
  * caller must still revert the checkpoint it opened around the replay).
  */
-export async function replayTrace(evm: EVM, ops: readonly TraceOp[]): Promise<void> {
+export async function replayTrace(evm: EVM, ops: readonly TraceOp[], args?: CallArgs): Promise<void> {
   const j = evm.journal as unknown as JournalLike
   const sm = evm.stateManager
   const bal = evm.blockLevelAccessList as unknown as BalLike | undefined
   // Checkpoints the trace opened and has not closed yet: reverted if the replay stops half-way.
   const open: ('j' | 's' | 'b')[] = []
   try {
-    await replayOps(j, sm, bal, ops, open)
+    await replayOps(j, sm, bal, ops, open, creditOnly(args, ops))
   } catch (err) {
     while (open.length > 0) {
       const o = open.pop()
@@ -396,12 +396,50 @@ interface BalLike {
  */
 type RootMap = Map<string, Map<string, Uint8Array>>
 
-function checkAccount(roots: RootMap, address: Uint8Array, got: Account | undefined, want: Uint8Array | null): void {
+/**
+ * Plain value transfers commute: a call with no data to an account without code runs no EVM code,
+ * so the recipient's balance is only ever read to be credited. For such a call (recipient other
+ * than the caller) the recipient is returned: a recorded read of it that differs only in balance is
+ * not a conflict, and its recorded writes are rebased by the difference.
+ */
+function creditOnly(args: CallArgs | undefined, ops: readonly TraceOp[]): Uint8Array | undefined {
+  if (args === undefined || args.to === null || args.data.length > 0 || equalsBytes(args.to, args.caller)) return undefined
+  for (const op of ops) {
+    if (op[0] !== Op.SGetAccount || !equalsBytes(op[1] as Uint8Array, args.to)) continue
+    const rec = op[2] as Uint8Array | null
+    if (rec === null) return undefined // a new account: its existence is what matters, not a balance
+    return equalsBytes(createAccountFromRLP(rec).codeHash, KECCAK256_NULL) ? args.to : undefined
+  }
+  return undefined
+}
+
+const MAX_BALANCE = (1n << 256n) - 1n
+
+/** Balance differences of credit-only recipients (see creditOnly), by address hex. */
+type Rebase = Map<string, bigint>
+
+function rebased(rebase: Rebase, address: Uint8Array, acc: Account | undefined): Account | undefined {
+  const d = acc === undefined ? undefined : rebase.get(bytesToHex(address))
+  if (acc === undefined || d === undefined || d === 0n) return acc
+  acc.balance += d
+  if (acc.balance < 0n || acc.balance > MAX_BALANCE) throw new TraceMismatch(`rebased balance of ${bytesToHex(address)} out of range`)
+  return acc
+}
+
+function checkAccount(roots: RootMap, address: Uint8Array, got: Account | undefined, want: Uint8Array | null, rebase?: Rebase): void {
   if (got === undefined || want === null) {
     if (got !== undefined || want !== null) throw new TraceMismatch(`account ${bytesToHex(address)} existence`)
     return
   }
   const w = createAccountFromRLP(want)
+  if (rebase !== undefined && got.balance !== w.balance) {
+    const k = bytesToHex(address)
+    const prev = rebase.get(k)
+    const d = got.balance - w.balance
+    if (prev !== undefined && prev !== d) throw new TraceMismatch(`account ${k} balance moved twice`)
+    rebase.set(k, d)
+    w.balance = got.balance
+  }
   if (
     got.nonce !== w.nonce ||
     got.balance !== w.balance ||
@@ -433,8 +471,11 @@ async function replayOps(
   balOrUndefined: BalLike | undefined,
   ops: readonly TraceOp[],
   open: ('j' | 's' | 'b')[],
+  credited?: Uint8Array,
 ): Promise<void> {
   const roots: RootMap = new Map()
+  const rebase: Rebase = new Map()
+  const rebaseOf = (a: unknown): Rebase | undefined => (credited !== undefined && equalsBytes(a as Uint8Array, credited) ? rebase : undefined)
   const balOf = (): BalLike => {
     if (balOrUndefined === undefined) throw new TraceMismatch('block access list entries without a block access list')
     return balOrUndefined
@@ -445,7 +486,7 @@ async function replayOps(
   for (const op of ops) {
     switch (op[0]) {
       case Op.JPut:
-        await j.putAccount(addr(op[1]), mapRoot(roots, op[1] as Uint8Array, accOf(op[2])))
+        await j.putAccount(addr(op[1]), rebased(rebase, op[1] as Uint8Array, mapRoot(roots, op[1] as Uint8Array, accOf(op[2]))))
         break
       case Op.JDel:
         await j.deleteAccount(addr(op[1]))
@@ -479,18 +520,22 @@ async function replayOps(
         break
       case Op.SGetAccount: {
         const a = await sm.getAccount(addr(op[1]))
-        checkAccount(roots, op[1] as Uint8Array, a, op[2] as Uint8Array | null)
+        checkAccount(roots, op[1] as Uint8Array, a, op[2] as Uint8Array | null, rebaseOf(op[1]))
         break
       }
       case Op.SPutAccount:
-        await sm.putAccount(addr(op[1]), mapRoot(roots, op[1] as Uint8Array, accOf(op[2])))
+        await sm.putAccount(addr(op[1]), rebased(rebase, op[1] as Uint8Array, mapRoot(roots, op[1] as Uint8Array, accOf(op[2]))))
         break
       case Op.SDelAccount:
         await sm.deleteAccount(addr(op[1]))
         break
-      case Op.SModify:
-        await sm.modifyAccountFields(addr(op[1]), { ...(op[2] as SerialFields) })
+      case Op.SModify: {
+        const f = { ...(op[2] as SerialFields) }
+        const d = rebase.get(bytesToHex(op[1] as Uint8Array))
+        if (f.balance !== undefined && d !== undefined) f.balance += d
+        await sm.modifyAccountFields(addr(op[1]), f)
         break
+      }
       case Op.SGetCode:
         if (!equalsBytes(await sm.getCode(addr(op[1])), op[2] as Uint8Array)) throw new TraceMismatch('code')
         break
@@ -539,7 +584,9 @@ async function replayOps(
         break
       case Op.BBalance: {
         const b = balOf()
-        b.addBalanceChange(op[1] as string, op[2] as bigint, b.blockAccessIndex, opt<bigint>(op[3]))
+        const d = rebase.get((op[1] as string).toLowerCase()) ?? 0n
+        const original = opt<bigint>(op[3])
+        b.addBalanceChange(op[1] as string, (op[2] as bigint) + d, b.blockAccessIndex, original === undefined ? undefined : original + d)
         break
       }
       case Op.BNonce: {
