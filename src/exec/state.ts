@@ -31,7 +31,9 @@ export function openTrie(overlay: Overlay, root?: Uint8Array): MerklePatriciaTri
  * opened at. Only values the trie still holds unchanged are read flat:
  * - an account, until the block writes it (written accounts stay in ethereumjs' ordered-map cache,
  *   whose misses then go to the trie, which the per-transaction flushes keep current);
- * - a slot, while the account's storage root is still the one it had in the parent state.
+ * - a slot, while the account's storage root is still the one it had in the parent state, or the
+ *   block has neither written that slot nor replaced the account's storage (cleared, deleted,
+ *   re-created): the per-transaction flushes only ever put written slots into the storage trie.
  * Writes, flushes and the state root are MerkleStateManager's own.
  */
 export class FlatReadStateManager extends MerkleStateManager {
@@ -40,14 +42,35 @@ export class FlatReadStateManager extends MerkleStateManager {
   private readonly written = new Set<string>()
   /** Parent storage roots of the accounts read flat (address hex → root). */
   private readonly parentRoots = new Map<string, Uint8Array>()
+  /** Slots written this block, per account (address hex → slot hex). */
+  private readonly writtenSlots = new Map<string, Set<string>>()
+  /** Accounts whose storage this block may have replaced wholesale (cleared, deleted, re-created). */
+  private readonly storageReset = new Set<string>()
 
   constructor(opts: ConstructorParameters<typeof MerkleStateManager>[0], flat?: SyncKVReader) {
     super(opts)
     this.flat = flat
+    // The library hashes addresses for storage-trie lookups with this (noble's JS unless a Common
+    // with customCrypto is given, which this layer does not have).
+    ;(this as unknown as { keccakFunction: (b: Uint8Array) => Uint8Array }).keccakFunction = keccak256
   }
 
   protected markWritten(address: Address): void {
     if (this.flat !== undefined) this.written.add(address.toString())
+  }
+
+  private resetStorage(address: Address): void {
+    if (this.flat !== undefined) this.storageReset.add(address.toString())
+  }
+
+  /** Whether the flat tables still hold the trie's value of this slot (see the class comment). */
+  private slotUnchanged(address: Address, slot: Uint8Array, storageRoot: Uint8Array): boolean {
+    const hex = address.toString()
+    const parentRoot = this.parentRoots.get(hex)
+    if (parentRoot === undefined) return false
+    if (equalsBytes(parentRoot, storageRoot)) return true
+    if (this.storageReset.has(hex)) return false
+    return this.writtenSlots.get(hex)?.has(bytesToHex(slot)) !== true
   }
 
   override async getAccount(address: Address): Promise<Account | undefined> {
@@ -73,8 +96,7 @@ export class FlatReadStateManager extends MerkleStateManager {
     if (cached !== undefined) return RLP.decode(cached) as Uint8Array
     const account = await this.getAccount(address)
     if (account === undefined) return new Uint8Array()
-    const parentRoot = this.parentRoots.get(address.toString())
-    if (parentRoot === undefined || !equalsBytes(parentRoot, account.storageRoot)) return super.getStorage(address, slot)
+    if (!this.slotUnchanged(address, slot, account.storageRoot)) return super.getStorage(address, slot)
     const value = flat.getSync(key(Prefix.FlatStorage, keccak256(address.bytes), keccak256(slot)))
     caches.storage!.put(address, slot, value ?? RLP_EMPTY_STRING)
     return value === undefined ? new Uint8Array() : (RLP.decode(value) as Uint8Array)
@@ -82,15 +104,31 @@ export class FlatReadStateManager extends MerkleStateManager {
 
   override async putAccount(address: Address, account: Account | undefined): Promise<void> {
     this.markWritten(address)
+    if (account === undefined || equalsBytes(account.storageRoot, KECCAK256_RLP)) this.resetStorage(address)
     return super.putAccount(address, account)
   }
   override async deleteAccount(address: Address): Promise<void> {
     this.markWritten(address)
+    this.resetStorage(address)
     return super.deleteAccount(address)
   }
   override async modifyAccountFields(address: Address, fields: AccountFields): Promise<void> {
     this.markWritten(address)
+    if (fields.storageRoot !== undefined) this.resetStorage(address)
     return super.modifyAccountFields(address, fields)
+  }
+  override async putStorage(address: Address, slot: Uint8Array, value: Uint8Array): Promise<void> {
+    if (this.flat !== undefined) {
+      const hex = address.toString()
+      let slots = this.writtenSlots.get(hex)
+      if (slots === undefined) this.writtenSlots.set(hex, (slots = new Set()))
+      slots.add(bytesToHex(slot))
+    }
+    return super.putStorage(address, slot, value)
+  }
+  override async clearStorage(address: Address): Promise<void> {
+    this.resetStorage(address)
+    return super.clearStorage(address)
   }
 }
 
