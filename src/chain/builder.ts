@@ -119,6 +119,7 @@ export class PayloadBuilder {
         common: chain.common,
         attributes: proc.attributes,
         txs,
+        executor: chain.executor,
       })
       for (const sk of built.skipped) this.opts.logger.debug({ tx: bytesToHex(sk.tx.hash()), err: sk.error }, 'Builder skipped transaction')
       if (proc.best === undefined || built.blockValue >= proc.best.blockValue) {
@@ -150,6 +151,7 @@ export class PayloadBuilder {
         common: this.opts.chain.common,
         attributes: proc.attributes,
         txs: [],
+        executor: this.opts.chain.executor,
       })
       proc.best = toBest(built, proc.version)
     }

@@ -48,7 +48,7 @@ export class Chain {
   readonly store: ChainStore
   readonly common: Common
   readonly invalid = new InvalidBlockCache()
-  private executor: Executor
+  private _executor: Executor
   private readonly logger: Logger
   private _head!: BlockHeader
   private _genesis!: BlockHeader
@@ -60,7 +60,7 @@ export class Chain {
   private constructor(opts: ChainOptions) {
     this.store = new ChainStore(opts.kv, opts.common)
     this.common = opts.common
-    this.executor = opts.executor
+    this._executor = opts.executor
     this.logger = opts.logger
   }
 
@@ -96,8 +96,12 @@ export class Chain {
     if (change.added.length === 0 && change.removed.length === 0) return
     for (const fn of this.headListeners) fn(change.added, change.removed)
   }
+  /** Executes inserted blocks; the payload builder seals with it too. */
+  get executor(): Executor {
+    return this._executor
+  }
   setExecutor(executor: Executor): void {
-    this.executor = executor
+    this._executor = executor
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -152,7 +156,7 @@ export class Chain {
     try {
       validateHeaderAgainstParent(block.header, parent)
       await validateBody(block, parent)
-      outcome = await this.executor.execute({
+      outcome = await this._executor.execute({
         block,
         parent,
         base: this.store.kv,

@@ -1,7 +1,7 @@
 // Command-line flag definitions and their defaults, in one place. Global flags (accepted before or
 // after the command name, geth style) and the `node` command's flags. To add a node flag: add its field
 // to `NodeFlags` and `NODE_DEFAULTS`, its `Option` to `nodeOptions()`, and read it in `parseNodeFlags`.
-import { homedir } from 'node:os'
+import { availableParallelism, homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { InvalidArgumentError, Option } from 'commander'
 import { UsageError } from '../util/errors.ts'
@@ -75,9 +75,10 @@ export interface NodeFlags {
   httpPort: number
   /** API namespaces served on --http. */
   httpApi: string[]
-  /** Worker threads executing transactions; 0 = sequential executor. */
-  execWorkers: number
+  /** Execute blocks (imports, payloads, and the sealing of built payloads) with the parallel executor. */
   execParallel: boolean
+  /** Worker threads of the parallel executor (>= 1). */
+  execWorkers: number
   /** Serve Prometheus metrics on --metrics.addr:--metrics.port (/metrics, /debug/metrics/prometheus). */
   metrics: boolean
   metricsAddr: string
@@ -100,8 +101,8 @@ export const NODE_DEFAULTS: NodeFlags = {
   httpAddr: '127.0.0.1',
   httpPort: 8545,
   httpApi: ['eth', 'net', 'web3'],
-  execWorkers: 0,
-  execParallel: false,
+  execParallel: true,
+  execWorkers: availableParallelism(),
   metrics: false,
   metricsAddr: '127.0.0.1',
   metricsPort: 9001,
@@ -124,10 +125,33 @@ export function nodeOptions(): Option[] {
     new Option('--http.addr <ip>', 'HTTP JSON-RPC listening address').default(NODE_DEFAULTS.httpAddr),
     new Option('--http.port <port>', 'HTTP JSON-RPC listening port (0 = random)').argParser(intInRange(0, 65535)).default(NODE_DEFAULTS.httpPort),
     new Option('--http.api <list>', 'API namespaces offered over HTTP, comma separated').default(NODE_DEFAULTS.httpApi.join(',')),
+    ...execOptions(),
     new Option('--metrics', 'serve Prometheus metrics (/metrics and /debug/metrics/prometheus)').default(NODE_DEFAULTS.metrics),
     new Option('--metrics.addr <ip>', 'metrics server listening address').default(NODE_DEFAULTS.metricsAddr),
     new Option('--metrics.port <port>', 'metrics server listening port (0 = random)').argParser(intInRange(0, 65535)).default(NODE_DEFAULTS.metricsPort),
   ]
+}
+
+/**
+ * The executor flags, shared by `node` and `import`. The parallel executor is on by default; turn it
+ * off with `--no-exec.parallel` or `--exec.parallel=false`.
+ */
+export function execOptions(): Option[] {
+  const workers = NODE_DEFAULTS.execWorkers
+  return [
+    new Option('--exec.parallel [bool]', 'execute blocks with the parallel executor (off: --no-exec.parallel or --exec.parallel=false)')
+      .argParser(boolValue)
+      .default(NODE_DEFAULTS.execParallel),
+    new Option('--no-exec.parallel', 'execute blocks with the sequential executor'),
+    new Option('--exec.workers <n>', 'worker threads of the parallel executor').argParser(intInRange(1, 1024)).default(workers, `number of cores, ${workers}`),
+  ]
+}
+
+/** Reads the executor flags (see `execOptions`). */
+export function parseExecFlags(raw: Record<string, unknown>): Pick<NodeFlags, 'execParallel' | 'execWorkers'> {
+  const execWorkers = num(raw, 'exec.workers', NODE_DEFAULTS.execWorkers)
+  if (!Number.isInteger(execWorkers) || execWorkers < 1) throw new UsageError(`invalid --exec.workers: ${execWorkers} (expected an integer >= 1)`)
+  return { execParallel: flag(raw, 'exec.parallel', NODE_DEFAULTS.execParallel), execWorkers }
 }
 
 function str(raw: Record<string, unknown>, key: string, fallback: string): string {
@@ -166,8 +190,7 @@ export function parseNodeFlags(raw: Record<string, unknown>): NodeFlags {
     httpAddr: str(raw, 'http.addr', NODE_DEFAULTS.httpAddr),
     httpPort: num(raw, 'http.port', NODE_DEFAULTS.httpPort),
     httpApi: str(raw, 'http.api', NODE_DEFAULTS.httpApi.join(',')).split(',').map((s) => s.trim()).filter((s) => s !== ''),
-    execWorkers: NODE_DEFAULTS.execWorkers,
-    execParallel: NODE_DEFAULTS.execParallel,
+    ...parseExecFlags(raw),
     metrics: flag(raw, 'metrics', NODE_DEFAULTS.metrics),
     metricsAddr: str(raw, 'metrics.addr', NODE_DEFAULTS.metricsAddr),
     metricsPort: num(raw, 'metrics.port', NODE_DEFAULTS.metricsPort),
@@ -184,6 +207,14 @@ export function intInRange(min: number, max: number): (value: string) => number 
     if (n < min || n > max) throw new InvalidArgumentError(`expected an integer ${min}..${max}`)
     return n
   }
+}
+
+/** A commander argument parser for an optional boolean value: `--flag=true`, `--flag=false`. */
+export function boolValue(value: string): boolean {
+  const v = value.trim().toLowerCase()
+  if (v === 'true') return true
+  if (v === 'false') return false
+  throw new InvalidArgumentError('expected true or false')
 }
 
 /** `~` and `~/x` → the home directory (shells leave `--datadir=~/x` unexpanded). */

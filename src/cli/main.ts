@@ -7,7 +7,7 @@ import { ParallaxError } from '../util/errors.ts'
 import { createLogger, type Logger } from '../util/logger.ts'
 import { clientVersion, gitCommit, packageVersion } from '../util/version.ts'
 export { clientVersion, gitCommit, packageVersion }
-import { GLOBAL_DEFAULTS, globalOptions, nodeOptions, parseGlobalFlags, parseNodeFlags, type GlobalFlags } from './flags.ts'
+import { execOptions, GLOBAL_DEFAULTS, globalOptions, nodeOptions, parseExecFlags, parseGlobalFlags, parseNodeFlags, type GlobalFlags } from './flags.ts'
 
 
 export interface CliCommands {
@@ -114,17 +114,19 @@ function buildProgram(io: CliIO, state: { verbosity: number }): Command {
       io.stdout.write(`${res.genesisHash}\n`)
     })
 
-  program
+  const importCmd = program
     .command('import')
     .description('import blocks from RLP files (geth export format)')
     .argument('<files...>', 'block files')
-    .action(async (files: string[], _opts: unknown, cmd: Command) => {
-      const { flags, logger } = setup(cmd)
-      await withInterrupt(logger, io, async (signal) => {
-        const res = await cmds.importCommand({ datadir: flags.datadir, files, logger, signal })
-        logger.info({ imported: res.imported, skipped: res.skipped, number: res.head.number, hash: res.head.hash }, 'Import done')
-      })
+  for (const opt of execOptions()) importCmd.addOption(opt)
+  importCmd.action(async (files: string[], opts: Record<string, unknown>, cmd: Command) => {
+    const { flags, logger } = setup(cmd)
+    const { execParallel, execWorkers } = parseExecFlags(opts)
+    await withInterrupt(logger, io, async (signal) => {
+      const res = await cmds.importCommand({ datadir: flags.datadir, files, logger, signal, exec: { parallel: execParallel, workers: execWorkers } })
+      logger.info({ imported: res.imported, skipped: res.skipped, number: res.head.number, hash: res.head.hash }, 'Import done')
     })
+  })
 
   const node = program.command('node').description('run the node')
   for (const opt of nodeOptions()) node.addOption(opt)

@@ -1,16 +1,18 @@
 // Building a block on a parent: ethereumjs' BlockBuilder over the same overlay state layer that
 // execution uses (never a cache-less MerkleStateManager over the whole database; see DESIGN §3).
-// Transactions that do not fit or fail validation are skipped, not fatal.
+// Transactions that do not fit or fail validation are skipped, not fatal. The sealing pass goes
+// through an Executor (the node's, so the parallel executor seals large blocks too).
 import type { Block, BlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import type { CLRequest, CLRequestType, WithdrawalData } from '@ethereumjs/util'
-import { buildBlock, createVM, runBlock, runTx, type AfterBlockEvent, type VM } from '@ethereumjs/vm'
+import { buildBlock, createVM, runTx, type VM } from '@ethereumjs/vm'
 import { createBlock, genWithdrawalsTrieRoot, type HeaderData } from '@ethereumjs/block'
 import { Blob4844Tx, createMinimal4844TxFromNetworkWrapper } from '@ethereumjs/tx'
 import { createWithdrawal } from '@ethereumjs/util'
 import type { KVReader } from '../db/interface.ts'
 import { AncestorHashes, type HeaderByHash } from './ancestors.ts'
+import { SequentialExecutor, type Executor } from './sequential.ts'
 import { openBlockState } from './state.ts'
 
 export interface PayloadAttributes {
@@ -43,6 +45,8 @@ export interface BuildRequest {
   attributes: PayloadAttributes
   /** Candidates in priority order. */
   txs: Iterable<TypedTransaction>
+  /** Runs the sealing pass (`generate`); default a SequentialExecutor. Selection is always sequential. */
+  executor?: Executor
 }
 
 export interface BuiltBlock {
@@ -60,8 +64,9 @@ export interface BuiltBlock {
  * addTransaction, which is quadratic: 1,400 transfers took minutes):
  *  1. selection: each candidate runs with `runTx` on the parent state against a header-only template
  *     (system calls first, as the block will do); failing or non-fitting transactions are skipped;
- *  2. sealing: one `runBlock({ generate: true })` of the selected transactions on a fresh state fills
- *     in stateRoot, receipts, bloom, gas used, requests hash and the block access list.
+ *  2. sealing: one `runBlock({ generate: true })` of the selected transactions on a fresh state, through
+ *     `req.executor` (`generate` request), fills in stateRoot, receipts, bloom, gas used, requests
+ *     hash and the block access list.
  */
 export async function buildOnParent(req: BuildRequest): Promise<BuiltBlock> {
   const { parent, attributes: a } = req
@@ -121,22 +126,14 @@ export async function buildOnParent(req: BuildRequest): Promise<BuiltBlock> {
 
   // 2. sealing
   const candidate = createBlock({ header: { ...headerData, ...(common.isActivatedEIP(4844) ? { blobGasUsed } : {}) }, transactions: selected, ...(withdrawals !== undefined ? { withdrawals } : {}) }, opts)
-  const sealing = openBlockState(req.base, parent.stateRoot)
-  const vm2 = await createVM({ common: common.copy(), stateManager: sealing.stateManager, blockchain })
-  let sealed: Block | undefined
-  vm2.events.on('afterBlock', (e: AfterBlockEvent) => {
-    sealed = e.block
-  })
-  const res = await runBlock(vm2, { block: candidate, generate: true, skipBlockValidation: true, skipHeaderValidation: true, setHardfork: true, clearCache: false })
-  if (sealed === undefined) throw new Error('runBlock did not report the generated block')
-  let blockValue = 0n
-  for (const r of res.results) blockValue += r.minerValue
-  const bal = common.isActivatedEIP(7928) && res.blockLevelAccessList !== undefined ? res.blockLevelAccessList.serialize() : undefined
+  const executor = req.executor ?? new SequentialExecutor()
+  const out = await executor.execute({ block: candidate, parent, base: req.base, headerByHash: req.headerByHash, common: req.common, generate: true })
+  if (out.sealed === undefined || out.blockValue === undefined) throw new Error(`the ${executor.kind} executor did not seal the block`)
   return {
-    block: sealed,
-    blockValue,
-    ...(res.requests !== undefined ? { requests: res.requests } : {}),
-    ...(bal !== undefined ? { blockAccessList: bal } : {}),
+    block: out.sealed,
+    blockValue: out.blockValue,
+    ...(out.requests !== undefined ? { requests: out.requests } : {}),
+    ...(out.blockAccessList !== undefined ? { blockAccessList: out.blockAccessList } : {}),
     skipped,
   }
 }

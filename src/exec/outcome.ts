@@ -1,5 +1,6 @@
 // What executing a block produces, whichever executor ran it. Sequential and parallel executors
 // must return bit-identical outcomes.
+import type { Block } from '@ethereumjs/block'
 import type { CLRequest, CLRequestType } from '@ethereumjs/util'
 import type { TxReceipt } from '@ethereumjs/vm'
 import type { BatchOp } from '../db/interface.ts'
@@ -49,6 +50,10 @@ export interface ExecutionOutcome {
   /** Which executor produced it, and how much speculative work was redone (0 when sequential). */
   executor: 'sequential' | 'parallel'
   reexecutions: number
+  /** `generate` requests only: the sealed block (header fields filled in by runBlock) and the sum of
+   * the priority fees its transactions paid to the fee recipient. */
+  sealed?: Block
+  blockValue?: bigint
 }
 
 /** Per-transaction result details the RPC layer needs beyond the receipt. */

@@ -33,7 +33,7 @@ import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { Common } from '@ethereumjs/common'
 import { bytesToHex, equalsBytes } from '@ethereumjs/util'
-import { createVM, runBlock } from '@ethereumjs/vm'
+import { createVM } from '@ethereumjs/vm'
 import type { KVReader } from '../db/interface.ts'
 import { metaKey, MetaKey } from '../db/keys.ts'
 import { LevelKV } from '../db/level.ts'
@@ -43,7 +43,7 @@ import { journalEvmBalCheckpoints } from './bal-journal.ts'
 import type { ExecutionOutcome } from './outcome.ts'
 import { installReplay, TraceBoard } from './parallel-replay.ts'
 export { installReplay, TraceBoard, type ReplayCounters } from './parallel-replay.ts'
-import { assembleOutcome, errorMessage, isInternalError, SequentialExecutor, type ExecuteRequest, type Executor } from './sequential.ts'
+import { assembleOutcome, errorMessage, isInternalError, runRequest, SequentialExecutor, type ExecuteRequest, type Executor } from './sequential.ts'
 import { computeStateDiff, flatReaderAt, openBlockState } from './state.ts'
 import type { CommonInit, SpecJob, SpecReply, WorkerMessage } from './worker-spec.ts'
 
@@ -62,6 +62,8 @@ export interface ParallelExecutorOptions {
   onFallback?: (reason: string) => void
   /** Test hook: each worker sleeps a random 0..delayMs before every transaction. */
   workerDelayMs?: number
+  /** Start the workers now, not on the first large block (a node's first payload must not wait for them). */
+  prestart?: boolean
 }
 
 export interface ParallelStats {
@@ -95,6 +97,9 @@ export class ParallelExecutor implements Executor {
   constructor(opts: ParallelExecutorOptions) {
     if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new RangeError('workers must be a positive integer')
     this.opts = opts
+    if (opts.prestart === true && opts.kvPath !== undefined) {
+      this.readyPool().catch((err: unknown) => opts.logger?.warn({ err: errorMessage(err) }, 'Parallel executor workers did not start'))
+    }
   }
 
   async execute(req: ExecuteRequest): Promise<ExecutionOutcome> {
@@ -353,15 +358,7 @@ export class ParallelExecutor implements Executor {
 
     let result
     try {
-      result = await runBlock(vm, {
-        block,
-        root: parent.stateRoot,
-        clearCache: false,
-        skipBlockValidation: true,
-        skipHeaderValidation: true,
-        setHardfork: true,
-        ...(req.blockAccessList !== undefined ? { blockAccessList: req.blockAccessList } : {}),
-      })
+      result = await runRequest(vm, req) // with `generate`, the outcome carries the sealed block
     } catch (err) {
       if (isInternalError(err)) throw err
       throw new InvalidBlockError('execution', errorMessage(err))

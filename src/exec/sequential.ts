@@ -2,7 +2,7 @@
 // reference every other executor is compared against.
 import type { Block, BlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
-import { createVM, runBlock, type RunBlockResult } from '@ethereumjs/vm'
+import { createVM, runBlock, type AfterBlockEvent, type RunBlockResult, type VM } from '@ethereumjs/vm'
 import { InvalidBlockError } from '../util/errors.ts'
 import { StorageError } from '../db/errors.ts'
 import type { KVReader } from '../db/interface.ts'
@@ -20,6 +20,12 @@ export interface ExecuteRequest {
   common: Common
   /** EIP-7928 access list that came with the block (engine payload), RLP. */
   blockAccessList?: Uint8Array
+  /**
+   * Seal the block instead of checking it (payload building): runBlock's `generate` mode fills in
+   * stateRoot, receipts root, bloom, gas used, requests hash and BAL hash; the outcome then carries
+   * the sealed block and its value (see ExecutionOutcome.sealed).
+   */
+  generate?: boolean
 }
 
 export interface Executor {
@@ -48,15 +54,7 @@ export class SequentialExecutor implements Executor {
     })
     let result
     try {
-      result = await runBlock(vm, {
-        block,
-        root: parent.stateRoot,
-        clearCache: false,
-        skipBlockValidation: true, // the validator checked header and body before execution
-        skipHeaderValidation: true,
-        setHardfork: true,
-        ...(req.blockAccessList !== undefined ? { blockAccessList: req.blockAccessList } : {}),
-      })
+      result = await runRequest(vm, req)
     } catch (err) {
       if (isInternalError(err)) throw err
       throw new InvalidBlockError('execution', errorMessage(err))
@@ -66,11 +64,46 @@ export class SequentialExecutor implements Executor {
   }
 }
 
+/** runBlock's result, plus the sealed block in `generate` mode. */
+export interface RequestResult extends RunBlockResult {
+  sealed?: Block
+}
+
+/**
+ * ethereumjs' runBlock of a request, the same for every executor: non-generate mode checks the
+ * block (the validator checked header and body before execution, so those checks are skipped);
+ * `generate` seals it, and the sealed block comes from the VM's 'afterBlock' event.
+ */
+export async function runRequest(vm: VM, req: ExecuteRequest): Promise<RequestResult> {
+  let sealed: Block | undefined
+  const onAfterBlock = (e: AfterBlockEvent): void => {
+    sealed = e.block
+  }
+  if (req.generate === true) vm.events.on('afterBlock', onAfterBlock)
+  try {
+    const result = await runBlock(vm, {
+      block: req.block,
+      root: req.parent.stateRoot,
+      clearCache: false,
+      skipBlockValidation: true,
+      skipHeaderValidation: true,
+      setHardfork: true,
+      ...(req.generate === true ? { generate: true } : {}),
+      ...(req.blockAccessList !== undefined ? { blockAccessList: req.blockAccessList } : {}),
+    })
+    if (req.generate !== true) return result
+    if (sealed === undefined) throw new Error('runBlock did not report the generated block')
+    return { ...result, sealed }
+  } finally {
+    vm.events.off('afterBlock', onAfterBlock)
+  }
+}
+
 /** The ExecutionOutcome of a runBlock result (shared by every executor, so they cannot drift). */
 export function assembleOutcome(
   block: Block,
   common: Common,
-  result: RunBlockResult,
+  result: RequestResult,
   rest: Pick<ExecutionOutcome, 'stateDiff' | 'writes' | 'executor' | 'reexecutions'>,
 ): ExecutionOutcome {
   const bal = result.blockLevelAccessList
@@ -92,6 +125,7 @@ export function assembleOutcome(
     ...(result.requestsHash !== undefined ? { requestsHash: result.requestsHash } : {}),
     ...(bal !== undefined && common.isActivatedEIP(7928) ? { blockAccessListHash: bal.hash(), blockAccessList: bal.serialize() } : {}),
     ...(blobGasUsed !== undefined ? { blobGasUsed } : {}),
+    ...(result.sealed !== undefined ? { sealed: result.sealed, blockValue: result.results.reduce((sum, r) => sum + r.minerValue, 0n) } : {}),
     ...rest,
   }
 }

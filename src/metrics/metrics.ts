@@ -17,6 +17,19 @@ export const GOSSIP_RESULTS: readonly GossipResult[] = ['accept', 'reject', 'ign
 
 export type CallStatus = 'ok' | 'error'
 
+/** Which executor ran a block (ExecutionOutcome.executor). */
+export type ExecutorKind = 'sequential' | 'parallel'
+export const EXECUTOR_KINDS: readonly ExecutorKind[] = ['sequential', 'parallel']
+
+/**
+ * Why the parallel executor fell back to sequential work: a block too small to be worth it, no
+ * LevelDB path for the workers, an Amsterdam (EIP-7928/8037) or binary-tree block, workers that
+ * failed to start (the block ran sequentially) or a worker failing mid-block (its transactions ran
+ * on the main thread); `other` for anything not classified.
+ */
+export type FallbackReason = 'small_block' | 'no_store' | 'amsterdam' | 'binary_tree' | 'worker_start' | 'worker_error' | 'other'
+export const FALLBACK_REASONS: readonly FallbackReason[] = ['small_block', 'no_store', 'amsterdam', 'binary_tree', 'worker_start', 'worker_error', 'other']
+
 /** Every metric name this module registers (the defaults from prom-client come on top). */
 export const METRIC_NAMES = {
   headBlock: 'parallax_chain_head_block',
@@ -27,6 +40,8 @@ export const METRIC_NAMES = {
   blockExecutionSeconds: 'parallax_block_execution_seconds',
   blockMgasps: 'parallax_block_mgasps',
   blocksImported: 'parallax_blocks_imported_total',
+  execBlocks: 'parallax_exec_blocks_total',
+  execBlockSeconds: 'parallax_exec_block_seconds',
   reexecutions: 'parallax_exec_reexecutions_total',
   fallbacks: 'parallax_exec_fallbacks_total',
   workerUtilisation: 'parallax_exec_worker_utilisation',
@@ -53,6 +68,15 @@ export interface BlockObservation {
   source: BlockSource
   /** Transactions the parallel executor had to run again after a conflict. */
   reexecutions?: number
+}
+
+/** One block run by the node's executor (an import or the sealing of a built payload). */
+export interface ExecutionObservation {
+  executor: ExecutorKind
+  /** Wall-clock seconds of the executor's `execute` (execution only: no validation, no commit). */
+  seconds: number
+  /** Transactions the parallel executor had to run again after a conflict. */
+  reexecutions: number
 }
 
 export interface HeadObservation {
@@ -88,8 +112,10 @@ export interface Metrics {
   setTxpool(sizes: { pending: number; queued: number }): void
   setPeers(n: number): void
   gossip(result: GossipResult): void
-  /** The parallel executor fell back to sequential; `reason` must come from a small fixed set. */
-  fallback(reason: string): void
+  /** A block run by the node's executor: counts it by executor, times it, adds its re-executions. */
+  observeExecution(e: ExecutionObservation): void
+  /** The parallel executor fell back to sequential; `reason` must come from a small fixed set (FALLBACK_REASONS). */
+  fallback(reason: FallbackReason | (string & {})): void
   /** Share of worker time spent executing, 0..1 (clamped). */
   setWorkerUtilisation(x: number): void
   /** Points `parallax_db_size_bytes` at the LevelDB folder (the node passes `<datadir>/chaindata`). */
@@ -131,6 +157,19 @@ export function createMetrics(opts: CreateMetricsOptions = {}): Metrics {
     labelNames: ['source'] as const,
     registers,
   })
+  const execBlocks = new Counter({
+    name: METRIC_NAMES.execBlocks,
+    help: 'Blocks run by the node executor (imports and payload sealing), by the executor that ran them (parallel, sequential)',
+    labelNames: ['executor'] as const,
+    registers,
+  })
+  const execSeconds = new Histogram({
+    name: METRIC_NAMES.execBlockSeconds,
+    help: 'Seconds the executor spent on one block (execution only), by executor',
+    labelNames: ['executor'] as const,
+    buckets: BLOCK_EXECUTION_BUCKETS,
+    registers,
+  })
   const reexec = new Counter({ name: METRIC_NAMES.reexecutions, help: 'Transactions re-executed by the parallel executor after a conflict', registers })
   const fallbacks = new Counter({
     name: METRIC_NAMES.fallbacks,
@@ -166,6 +205,8 @@ export function createMetrics(opts: CreateMetricsOptions = {}): Metrics {
   // Known label values start at 0, so rate() works from the first increment.
   for (const source of BLOCK_SOURCES) imported.inc({ source }, 0)
   for (const result of GOSSIP_RESULTS) gossipMessages.inc({ result }, 0)
+  for (const executor of EXECUTOR_KINDS) execBlocks.inc({ executor }, 0)
+  for (const reason of FALLBACK_REASONS) fallbacks.inc({ reason }, 0)
 
   const status = (ok: boolean): CallStatus => (ok ? 'ok' : 'error')
   const finite = (x: number): boolean => Number.isFinite(x)
@@ -194,6 +235,11 @@ export function createMetrics(opts: CreateMetricsOptions = {}): Metrics {
         if (b.seconds > 0 && finite(gas)) mgasps.set(gas / b.seconds / 1e6)
       }
       if (b.reexecutions !== undefined && b.reexecutions > 0) reexec.inc(b.reexecutions)
+    },
+    observeExecution(e) {
+      execBlocks.inc({ executor: e.executor })
+      if (finite(e.seconds) && e.seconds >= 0) execSeconds.observe({ executor: e.executor }, e.seconds)
+      if (e.reexecutions > 0) reexec.inc(e.reexecutions)
     },
     setHead(h) {
       head.set(Number(h.head))

@@ -16,6 +16,7 @@ import { initGenesis } from '../chain/genesis.ts'
 import { parallaxCrypto } from '../exec/crypto.ts'
 import { ConfigError, InvalidBlockError } from '../util/errors.ts'
 import { CHAINDATA, openDatadir, openKV, type PresetMarker } from './datadir.ts'
+import type { ExecSettings } from './executor.ts'
 import { ImportProgress, logImported } from '../chain/import-log.ts'
 
 export interface InitOptions {
@@ -37,6 +38,8 @@ export interface ImportOptions {
   files: string[]
   logger: Logger
   signal?: AbortSignal
+  /** The --exec.* flags; default: the CLI's defaults (parallel, one worker per core). */
+  exec?: ExecSettings
 }
 export interface ImportResult {
   imported: number
@@ -83,7 +86,7 @@ export async function initCommand(opts: InitOptions): Promise<InitResult> {
 }
 
 export async function importCommand(opts: ImportOptions): Promise<ImportResult> {
-  const node = await openDatadir(opts.datadir, opts.logger)
+  const node = await openDatadir(opts.datadir, opts.logger, { exec: opts.exec ?? execSettings(NODE_DEFAULTS) })
   let imported = 0
   let skipped = 0
   try {
@@ -139,9 +142,10 @@ export async function nodeCommand(opts: NodeOptions): Promise<void> {
     await initCommand({ datadir, genesis: 'dev', logger: log })
     printDevAccounts(log)
   }
-  const node = await openDatadir(datadir, log)
+  const node = await openDatadir(datadir, log, { exec: { ...execSettings(flags), prestart: true } })
   let running: RunningNode | undefined
   try {
+    log.info(flags.execParallel ? { executor: 'parallel', workers: flags.execWorkers } : { executor: 'sequential' }, 'Block executor')
     const head = node.chain.head
     log.info({ number: Number(head.number), hash: bytesToHex(head.hash()), chainId: node.spec.config.chainId.toString(), datadir }, 'Loaded most recent local block')
     const jwt = await loadOrCreateJwtSecret({ ...(flags.authrpcJwtsecret !== undefined ? { path: flags.authrpcJwtsecret } : {}), datadir, logger: log })
@@ -166,6 +170,10 @@ export async function nodeCommand(opts: NodeOptions): Promise<void> {
     await node.close()
     if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true })
   }
+}
+
+function execSettings(flags: Pick<NodeFlags, 'execParallel' | 'execWorkers'>): ExecSettings {
+  return { parallel: flags.execParallel, workers: flags.execWorkers }
 }
 
 function printDevAccounts(log: Logger): void {

@@ -22,6 +22,7 @@ import { DevDriver } from './dev-driver.ts'
 import { startP2P, type P2PNode } from '../p2p/index.ts'
 import { startStatusLoop } from './status.ts'
 import { createMetrics, startMetricsServer, type Metrics, type MetricsServer } from '../metrics/index.ts'
+import { NodeExecutor } from './executor.ts'
 
 export interface NodeServices {
   chain: Chain
@@ -101,10 +102,12 @@ export async function startNode(s: NodeServices): Promise<RunningNode> {
     }
     chain.onHeadChange(() => void updateHead())
     chain.onImported((block, res) => {
-      metrics.observeBlock({ seconds: (res.elapsedMs ?? 0) / 1000, gasUsed: block.header.gasUsed, source: s.dev !== undefined ? 'dev' : 'engine', reexecutions: res.outcome?.reexecutions ?? 0 })
+      metrics.observeBlock({ seconds: (res.elapsedMs ?? 0) / 1000, gasUsed: block.header.gasUsed, source: s.dev !== undefined ? 'dev' : 'engine' })
     })
     void updateHead()
   }
+  // Executions (per executor, re-executions, fallbacks) are counted where they happen, sealing included.
+  const unobserve = metrics !== undefined && chain.executor instanceof NodeExecutor ? chain.executor.observe(metrics) : undefined
   const builder = new PayloadBuilder({ chain, txs: txpool, logger })
   let p2p: P2PNode | undefined
   const engine = new EngineService({ chain, builder, logger, onMissingParent: (block) => p2p?.fetchAncestors(block) })
@@ -189,6 +192,7 @@ export async function startNode(s: NodeServices): Promise<RunningNode> {
       await p2p?.stop()
       await dev?.stop()
       builder.close()
+      unobserve?.()
       await Promise.all([engineServer.close(), httpServer?.close(), metricsServer?.close()])
     },
   }

@@ -1,13 +1,14 @@
 import { execFile } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { homedir } from 'node:os'
+import { availableParallelism, homedir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { promisify } from 'node:util'
 import t from 'tap'
 import { main, type CliCommands, type CliIO } from '../../../src/cli/main.ts'
 import { parseNodeFlags, NODE_DEFAULTS } from '../../../src/cli/flags.ts'
-import { ConfigError } from '../../../src/util/errors.ts'
+import { ConfigError, UsageError } from '../../../src/util/errors.ts'
+import type { NodeFlags } from '../../../src/cli/flags.ts'
 import { REPO_ROOT } from '../../helpers/fixtures.ts'
 
 const VERSION_LINE = /^Parallax\/v\d+\.\d+\.\d+[^/]*\/[a-z0-9]+-[a-z0-9]+\/node-v\d+$/
@@ -82,6 +83,62 @@ t.test('--help lists the flags with defaults', async (t) => {
   t.match(node.stdout, /--dev[\s\S]*\(default: false\)/)
   t.match(node.stdout, /--datadir <path>/, 'global flags shown on command help')
   t.match(node.stdout, /--verbosity <level>[\s\S]*\(default: 3\)/)
+  t.match(node.stdout, /--exec\.parallel \[bool\][\s\S]*\(default: true\)/)
+  t.match(node.stdout, /--no-exec\.parallel +execute blocks with the sequential executor/)
+  t.match(node.stdout, new RegExp(`--exec\\.workers <n>[\\s\\S]*\\(default:\\s+number\\s+of\\s+cores,\\s+${availableParallelism()}\\)`))
+  const imp = await run(['import', '--help'])
+  t.match(imp.stdout, /--exec\.parallel \[bool\][\s\S]*--no-exec\.parallel[\s\S]*--exec\.workers <n>/, 'import has the executor flags too')
+})
+
+t.test('executor flags: parallel by default, one worker per core; off switches; workers validated', async (t) => {
+  t.equal(NODE_DEFAULTS.execParallel, true)
+  t.equal(NODE_DEFAULTS.execWorkers, availableParallelism())
+  const nodeFlags = async (args: string[]): Promise<{ code: number; stderr: string; flags: Partial<NodeFlags> | undefined }> => {
+    let flags: Partial<NodeFlags> | undefined
+    const r = await run(['node', ...args, '--verbosity', '0'], {
+      nodeCommand: async (o) => {
+        flags = o.flags
+      },
+    })
+    return { code: r.code, stderr: r.stderr, flags }
+  }
+  const pick = (f: Partial<NodeFlags> | undefined) => ({ parallel: f?.execParallel, workers: f?.execWorkers })
+  t.same(pick((await nodeFlags([])).flags), { parallel: true, workers: availableParallelism() })
+  t.same(pick((await nodeFlags(['--exec.workers', '2'])).flags), { parallel: true, workers: 2 })
+  t.same(pick((await nodeFlags(['--exec.workers=3', '--exec.parallel'])).flags), { parallel: true, workers: 3 })
+  t.same(pick((await nodeFlags(['--no-exec.parallel'])).flags), { parallel: false, workers: availableParallelism() })
+  t.same(pick((await nodeFlags(['--exec.parallel=false'])).flags), { parallel: false, workers: availableParallelism() })
+  t.same(pick((await nodeFlags(['--exec.parallel', 'false'])).flags), { parallel: false, workers: availableParallelism() })
+  t.same(pick((await nodeFlags(['--exec.parallel=true'])).flags), { parallel: true, workers: availableParallelism() })
+  for (const [args, re] of [
+    [['--exec.workers', '0'], /^Fatal: .*--exec\.workers.*0.*expected an integer 1\.\.1024/],
+    [['--exec.workers', 'two'], /^Fatal: .*--exec\.workers.*two/],
+    [['--exec.workers', '1.5'], /^Fatal: .*--exec\.workers/],
+    [['--exec.parallel=maybe'], /^Fatal: .*--exec\.parallel.*maybe.*expected true or false/],
+  ] as [string[], RegExp][]) {
+    const r = await nodeFlags(args)
+    t.equal(r.code, 1, args.join(' '))
+    t.match(r.stderr, re)
+    t.equal(r.flags, undefined, 'the node does not start')
+  }
+  t.throws(() => parseNodeFlags({ 'exec.workers': 0 }), UsageError)
+  t.throws(() => parseNodeFlags({ 'exec.workers': 2.5 }), UsageError)
+  t.equal(parseNodeFlags({ 'exec.parallel': false }).execParallel, false)
+
+  const importExec = async (args: string[]) => {
+    let exec: unknown
+    const r = await run(['import', ...args, 'a.rlp', '--verbosity', '0'], {
+      importCommand: async (o) => {
+        exec = o.exec
+        return { imported: 0, skipped: 0, head: { number: 0n, hash: HASH } }
+      },
+    })
+    t.equal(r.code, 0, args.join(' '))
+    return exec
+  }
+  t.same(await importExec([]), { parallel: true, workers: availableParallelism() })
+  t.same(await importExec(['--no-exec.parallel', '--exec.workers', '2']), { parallel: false, workers: 2 })
+  t.same(await importExec(['--exec.parallel=false']), { parallel: false, workers: availableParallelism() })
 })
 
 t.test('init: global flags before or after the command; hash on stdout', async (t) => {
