@@ -15,20 +15,28 @@
 //   worker saw, and the first difference reverts the checkpoint and runs the real call (counted in
 //   `reexecutions`). Validation and commit are one pass; nothing else is trusted from a worker.
 // - The fee recipient needs no special case: runTx credits it outside runCall, on the main thread,
-//   so a speculation only depends on it when the EVM itself reads it (then it is validated).
+//   so a speculation only depends on it when the EVM itself reads it (then it is validated). Plain
+//   value transfers commute: a recipient that is only credited is rebased, not re-executed.
 // - Storage roots: ethereumjs writes each SSTORE through to the storage trie, so accounts' roots move
 //   during a block; reads compare nonce/balance/code/emptiness and roots are mapped (parallel-trace.ts).
 // - Same-sender transactions go to one worker, in block order, over one cumulative state. With more
 //   than one worker the senders are recovered in the workers first (to group); with one, the worker
 //   takes the whole block in order and hands the sender keys over with the traces.
+// - Amsterdam: traces also carry the EVM's EIP-7928 access-list entries and EIP-8037 per-transaction
+//   fields. A block that carries its access list is speculated transaction by transaction against
+//   the parent state plus the list's lower-index changes (bal-view.ts): no transaction waits for
+//   another, and runBlock's own comparison makes a wrong list INVALID. The main thread's list gets
+//   undo-log checkpoints (bal-journal.ts) instead of a deep copy per call frame.
+// - The main thread reads the flat tables on cache misses (state.ts FlatReadStateManager) instead
+//   of walking the trie; workers cache jump-destination analysis per code hash.
 // - Traces stream back in small batches; the main thread starts at once and waits per transaction.
+//   A block that fails early cancels its speculation (a shared flag the workers poll).
 // - Falls back to SequentialExecutor (reported through onFallback) for small blocks, stores without a
-//   LevelDB path, Amsterdam (EIP-7928 BAL / EIP-8037: not supported yet) and workers that fail to
-//   start. A worker failing mid-block only costs re-executions (also reported through onFallback).
+//   LevelDB path, binary-tree (EIP-7864) forks and workers that fail to start. A worker failing
+//   mid-block only costs re-executions (also reported through onFallback).
 //
-// Measured (2-core machine shared with other jobs, noisy; 5M-gas blocks, 1 worker): raw transfers
-// ~1.3x, ERC-20 transfers ~1.15x. The main thread keeps ~75% of the sequential work (trie reads,
-// runTx, state root, state diff), which bounds the speedup of this design; see the report.
+// The main thread still runs runTx's bookkeeping, the per-transaction trie flushes and the state
+// root, which bounds the speedup of this design; README.md "Benchmark" has the measured table.
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { Common } from '@ethereumjs/common'
