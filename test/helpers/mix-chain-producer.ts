@@ -17,12 +17,12 @@ import { benchGenesis } from './workloads/genesis.ts'
 import { Rng } from './workloads/keys.ts'
 import { MixChain, type MixKind } from './workloads/random-mix.ts'
 
-/** Transactions per block: 0..48, mostly few (10% empty, 55% 1-3, 27% 4-8, 7% 9-16, 1% 17-48; about 4 on average). */
+/** Transactions per block: 0..48, mostly few (10% empty, 60% 1-3, 24% 4-8, 5% 9-16, 1% 17-48; about 3.6 on average). */
 export function blockSize(rng: Rng): number {
   const r = rng.next()
   if (r < 0.1) return 0
-  if (r < 0.65) return rng.int(1, 3)
-  if (r < 0.92) return rng.int(4, 8)
+  if (r < 0.7) return rng.int(1, 3)
+  if (r < 0.94) return rng.int(4, 8)
   if (r < 0.99) return rng.int(9, 16)
   return rng.int(17, 48)
 }

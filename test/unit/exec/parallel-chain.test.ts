@@ -11,9 +11,10 @@
 //
 // Half the chains come from a fixed seed, half from a random one printed below. Environment:
 //   PARALLAX_DIFF_BLOCKS  blocks in all (default 2000)
-//   PARALLAX_DIFF_CHAIN   blocks per chain (default 500)
+//   PARALLAX_DIFF_CHAIN   blocks per chain (default 1000)
 //   PARALLAX_DIFF_SEED    the random seed to use instead (replays a failed run's random chains)
-//   PARALLAX_DIFF_ONLY    one chain seed to run alone (from a mismatch line; with BLOCKS = its block)
+//   PARALLAX_DIFF_ONLY    one chain seed to run alone (from a mismatch line; with BLOCKS = its block
+//                         number and SEED = the run's random seed, which also drew the lanes' delays)
 import t from 'tap'
 import { randomInt } from 'node:crypto'
 import { ParallelExecutor } from '../../../src/exec/parallel.ts'
@@ -32,7 +33,7 @@ const envInt = (name: string): number | undefined => {
 }
 const randomSeed = envInt('PARALLAX_DIFF_SEED') ?? randomInt(1, 2 ** 31)
 const BLOCKS = envInt('PARALLAX_DIFF_BLOCKS') ?? 2000
-const CHAIN = Math.max(1, envInt('PARALLAX_DIFF_CHAIN') ?? 500)
+const CHAIN = Math.max(1, envInt('PARALLAX_DIFF_CHAIN') ?? 1000)
 const only = envInt('PARALLAX_DIFF_ONLY')
 
 /** Chain k: the fixed seed for even k, the random one for odd k (plus k/2, so chains differ). */
@@ -76,7 +77,8 @@ t.test(`parallel = sequential on random chains (${BLOCKS} blocks; fixed seed ${B
   t.comment(`${blocks} blocks, ${txs} transactions in ${seconds.toFixed(1)} s`)
   for (const line of diff.summary()) t.comment(line)
   t.comment(`transactions per kind: ${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')}`)
-  for (const m of diff.mismatches) t.comment(`MISMATCH ${m} — replay: PARALLAX_DIFF_ONLY=<chain seed> PARALLAX_DIFF_BLOCKS=<block>`)
+  for (const m of diff.mismatches) t.comment(`MISMATCH ${m}`)
+  if (diff.mismatches.length > 0) t.comment(`replay one chain up to a block: PARALLAX_DIFF_SEED=${randomSeed} PARALLAX_DIFF_ONLY=<chain seed> PARALLAX_DIFF_BLOCKS=<block number>`)
   t.same(diff.mismatches, [], 'every block: the parallel outcome is identical to the sequential one')
   t.ok(blocks >= (only !== undefined ? 0 : BLOCKS), `${blocks} blocks ran (${BLOCKS} asked)`)
   t.same(
