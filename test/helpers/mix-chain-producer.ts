@@ -1,18 +1,16 @@
 // The block producer of the MixChain differential runs (test/helpers/mix-chain-runner.ts): draws each
 // block's transactions from a MixChain (test/helpers/workloads/random-mix.ts) and seals the block —
-// one runBlock(generate) on its own in-memory copy of the state — as a block builder elsewhere on the
-// network would. The chain under test only ever sees the RLP. `startProducer` runs it in a worker
+// SequentialExecutor in `generate` mode on its own in-memory copy of the state — as a block builder
+// elsewhere on the network would. The chain under test only ever sees the RLP. `startProducer` runs it in a worker
 // thread (ahead of the consumer, on the core the speculation workers leave idle) or inline.
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads'
 import { createBlock, genWithdrawalsTrieRoot, type Block, type BlockHeader, type HeaderData } from '@ethereumjs/block'
 import { bytesToHex, createWithdrawal } from '@ethereumjs/util'
-import { createVM, runBlock, type AfterBlockEvent } from '@ethereumjs/vm'
 import { genesisBlock, writeGenesisState, type GenesisSpec } from '../../config/index.ts'
 import { initGenesis } from '../../src/chain/genesis.ts'
 import type { KVStore } from '../../src/db/interface.ts'
 import { MemoryKV } from '../../src/db/memory.ts'
-import { AncestorHashes } from '../../src/exec/ancestors.ts'
-import { openBlockState } from '../../src/exec/state.ts'
+import { SequentialExecutor } from '../../src/exec/sequential.ts'
 import { benchGenesis } from './workloads/genesis.ts'
 import { Rng } from './workloads/keys.ts'
 import { MixChain, type MixKind } from './workloads/random-mix.ts'
@@ -62,6 +60,7 @@ export class MixChainProducer {
   private readonly spec: GenesisSpec
   private readonly rng: Rng
   private readonly kv = new MemoryKV()
+  private readonly sealer = new SequentialExecutor()
   private readonly headers = new Map<string, BlockHeader>()
   private head: BlockHeader | undefined
   private withdrawalIndex = 0n
@@ -77,7 +76,10 @@ export class MixChainProducer {
     this.head = h
   }
 
-  /** The next sealed block. Throws when a transaction is not valid in order (the generator lost track of the state). */
+  /**
+   * The next block, sealed by SequentialExecutor in `generate` mode (as the node seals payloads).
+   * Throws when a transaction is not valid in order (the generator lost track of the state).
+   */
   async next(): Promise<ProducedBlock> {
     const { mix, rng } = this
     if (this.head === undefined) this.remember((await writeMixGenesis(this.kv, mix, this.spec)).header)
@@ -111,16 +113,11 @@ export class MixChainProducer {
       withdrawalsRoot: await genWithdrawalsTrieRoot(withdrawals),
     }
     const draft = createBlock({ header, transactions: next.txs, withdrawals }, { common, setHardfork: true })
-    const { overlay, stateManager } = openBlockState(this.kv, parent.stateRoot)
     const headerByHash = async (h: Uint8Array): Promise<BlockHeader | undefined> => this.headers.get(bytesToHex(h))
-    const vm = await createVM({ common, stateManager, blockchain: new AncestorHashes(parent, headerByHash) })
-    let sealed: Block | undefined
-    vm.events.on('afterBlock', (e: AfterBlockEvent) => {
-      sealed = e.block
-    })
-    await runBlock(vm, { block: draft, root: parent.stateRoot, generate: true, skipBlockValidation: true, skipHeaderValidation: true, setHardfork: true, clearCache: false })
-    if (sealed === undefined) throw new Error('runBlock(generate) did not report the sealed block')
-    await this.kv.batch(overlay.ops())
+    const out = await this.sealer.execute({ block: draft, parent, base: this.kv, headerByHash, common: mix.common, generate: true })
+    const sealed = out.sealed
+    if (sealed === undefined) throw new Error('the sequential executor did not hand back the sealed block')
+    await this.kv.batch(out.writes)
     this.remember(sealed.header)
     return { rlp: sealed.serialize(), kinds: next.kinds }
   }
