@@ -90,7 +90,7 @@ export class Differential implements Executor {
   }
 
   private compare(req: ExecuteRequest, s: Settled, l: Lane, p: Settled): void {
-    const where = `${this.label} block ${req.block.header.number} (${l.name})`
+    const where = `${this.label} block ${req.block.header.number}${req.generate === true ? ' sealing' : ''} (${l.name})`
     if (s.ok && p.ok) {
       const d = diffOutcomes(s.o, p.o)
       if (d.length > 0) this.mismatches.push(`${where}: ${d.join(', ')}`)

@@ -36,11 +36,15 @@ export const FOCUS_GROUPS: readonly (readonly MixKind[])[] = [
 ]
 /** Share of blocks that are focused. */
 const FOCUS = 0.1
+/** Share of blocks handed over with their draft too. */
+const DRAFTS = 0.05
 
 export interface ProducedBlock {
   rlp: Uint8Array
   /** What each transaction exercises. */
   kinds: MixKind[]
+  /** For a sample of blocks: the block before sealing (header roots empty), to seal again elsewhere. */
+  draft?: Uint8Array
 }
 
 /** The genesis of a MixChain on `kv` (the producer's and the consumer's are the same block). */
@@ -119,7 +123,7 @@ export class MixChainProducer {
     if (sealed === undefined) throw new Error('the sequential executor did not hand back the sealed block')
     await this.kv.batch(out.writes)
     this.remember(sealed.header)
-    return { rlp: sealed.serialize(), kinds: next.kinds }
+    return { rlp: sealed.serialize(), kinds: next.kinds, ...(rng.chance(DRAFTS) ? { draft: draft.serialize() } : {}) }
   }
 }
 

@@ -4,11 +4,13 @@
 // Differential in the tests), validates the outcome against the producer's header and commits it:
 // trie nodes, block, receipts, state diff, the flat tables moved to the new head and the flat-root
 // pointer with them. So every block executes on state the previous blocks committed, and speculation
-// workers read the flat tables (they describe the parent). At the end the flat tables must hold
-// exactly the head's state trie.
+// workers read the flat tables (they describe the parent). A sample of blocks comes with its draft,
+// which the executor seals first (generate mode, as the node builds payloads): the sealed block must
+// be the producer's. At the end the flat tables must hold exactly the head's state trie.
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createBlockFromRLP } from '@ethereumjs/block'
 import { bytesToHex, equalsBytes } from '@ethereumjs/util'
 import pino from 'pino'
 import { Chain } from '../../src/chain/chain.ts'
@@ -28,6 +30,8 @@ export interface MixChainRun {
   seed: number
   blocks: number
   txs: number
+  /** Blocks whose draft was also sealed by the executor under test (generate mode) and came out the same. */
+  sealed: number
   /** Transactions per kind, over the blocks that were inserted. */
   kinds: Map<MixKind, number>
   /** Why the run stopped early (a block the producer or the chain refused, a broken flat state), if it did. */
@@ -37,7 +41,7 @@ export interface MixChainRun {
 export interface MixChainOptions {
   seed: number
   blocks: number
-  /** Executes every block (a Differential); the chain commits what it returns. */
+  /** Executes every block (a Differential); the chain commits what it returns. It also seals the drafts. */
   executor: Executor
   /** Called with the store's directory before the first block (retarget the parallel executors here). */
   onStore?: (location: string) => Promise<void>
@@ -67,7 +71,7 @@ export async function runMixChain(opts: MixChainOptions): Promise<MixChainRun> {
   const location = await mkdtemp(join(tmpdir(), 'parallax-mix-chain-'))
   const store = await LevelKV.open(location, { multithreading: true })
   const kv = syncReads(store)
-  const run: MixChainRun = { seed: opts.seed, blocks: 0, txs: 0, kinds: new Map(MIX_KINDS.map((k) => [k, 0])) }
+  const run: MixChainRun = { seed: opts.seed, blocks: 0, txs: 0, sealed: 0, kinds: new Map(MIX_KINDS.map((k) => [k, 0])) }
   try {
     await writeMixGenesis(kv, mix)
     await opts.onStore?.(location)
@@ -82,6 +86,19 @@ export async function runMixChain(opts: MixChainOptions): Promise<MixChainRun> {
       }
       const block = decodeBlock(p.rlp, mix.common)
       opts.beforeBlock?.(rng, block.header.number)
+      if (p.draft !== undefined) {
+        // Seal the draft here too, as the node seals a payload: through the executor, in generate mode.
+        const draft = createBlockFromRLP(p.draft, { common: mix.common, setHardfork: true })
+        const headerByHash = (h: Uint8Array) => chain.store.getHeader(h)
+        const sealed = await opts.executor
+          .execute({ block: draft, parent: chain.head, base: kv, headerByHash, common: mix.common, generate: true })
+          .then((o) => o.sealed?.hash(), (err: unknown) => err)
+        if (!(sealed instanceof Uint8Array) || !equalsBytes(sealed, block.hash())) {
+          run.stopped = `block ${block.header.number}: sealing the draft here gave ${sealed instanceof Uint8Array ? bytesToHex(sealed) : String(sealed)}, the producer ${bytesToHex(block.hash())}`
+          break
+        }
+        run.sealed++
+      }
       const res = await chain.insertBlock(block, { setHead: true })
       const flatRoot = await kv.get(metaKey(MetaKey.FlatRoot))
       if (res.status !== 'imported') run.stopped = `block ${block.header.number}: ${res.status} ${res.reason ?? ''} ${res.message ?? ''}`
