@@ -37,6 +37,10 @@ const BLOCKS = envInt('PARALLAX_DIFF_BLOCKS') ?? 2000
 const CHAIN = Math.max(1, envInt('PARALLAX_DIFF_CHAIN') ?? 1000)
 const only = envInt('PARALLAX_DIFF_ONLY')
 
+// About 60-90 ms a block on a quiet 2-core machine, several times that when it is shared: give the
+// file more than the runner's default 600 s when it runs many blocks.
+t.setTimeout(Math.max(600_000, BLOCKS * 300 + 120_000))
+
 /** Chain k: the fixed seed for even k, the random one for odd k (plus k/2, so chains differ). */
 const seeds: number[] =
   only !== undefined ? [only] : Array.from({ length: Math.ceil(BLOCKS / CHAIN) }, (_, k) => (k % 2 === 0 ? BASE_SEED : randomSeed) + Math.floor(k / 2))
