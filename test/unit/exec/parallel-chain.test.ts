@@ -86,14 +86,13 @@ t.test(`parallel = sequential on random chains (${BLOCKS} blocks; fixed seed ${B
   if (diff.mismatches.length > 0) t.comment(`replay one chain up to a block: PARALLAX_DIFF_SEED=${randomSeed} PARALLAX_DIFF_ONLY=<chain seed> PARALLAX_DIFF_BLOCKS=<block number>`)
   t.same(diff.mismatches, [], 'every block: the parallel outcome is identical to the sequential one')
   t.ok(blocks >= (only !== undefined ? 0 : BLOCKS), `${blocks} blocks ran (${BLOCKS} asked)`)
-  t.same(
-    [...kinds].filter(([, n]) => n === 0).map(([k]) => k),
-    [],
-    'every kind of transaction appeared',
-  )
+  // (short replays may miss a kind or a lane by chance: the counts are only checked on long runs)
+  const long = blocks >= 200
+  const missing = [...kinds].filter(([, n]) => n === 0).map(([k]) => k)
+  t.same(long ? missing : [], [], `every kind of transaction appeared${missing.length > 0 ? ` (missing: ${missing.join(', ')})` : ''}`)
   for (const l of lanes) {
     const n = diff.stats.get(l)!.parallelRuns
-    t.ok(n > 0 || blocks < 50, `${l.name}: ${n} blocks executed in parallel`)
+    t.ok(n > 0 || !long, `${l.name}: ${n} blocks executed in parallel`)
   }
   const reexecuted = [...diff.stats.values()].reduce((s, st) => s + st.reexecutions, 0)
   t.ok(reexecuted < txs, `${reexecuted} of ${txs} transactions re-executed (the rest replayed from the workers)`)
