@@ -40,10 +40,9 @@
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { Common } from '@ethereumjs/common'
-import { bytesToHex, equalsBytes } from '@ethereumjs/util'
+import { bytesToHex } from '@ethereumjs/util'
 import { createVM } from '@ethereumjs/vm'
 import type { KVReader } from '../db/interface.ts'
-import { metaKey, MetaKey } from '../db/keys.ts'
 import { LevelKV } from '../db/level.ts'
 import { InvalidBlockError } from '../util/errors.ts'
 import { AncestorHashes } from './ancestors.ts'
@@ -52,7 +51,7 @@ import type { ExecutionOutcome } from './outcome.ts'
 import { installReplay, TraceBoard } from './parallel-replay.ts'
 export { installReplay, TraceBoard, type ReplayCounters } from './parallel-replay.ts'
 import { assembleOutcome, errorMessage, isInternalError, runRequest, SequentialExecutor, type ExecuteRequest, type Executor } from './sequential.ts'
-import { computeStateDiff, flatReaderAt, openBlockState } from './state.ts'
+import { computeStateDiff, flatReaderAt, flatTablesAt, openBlockState } from './state.ts'
 import type { CommonInit, SpecJob, SpecReply, WorkerMessage } from './worker-spec.ts'
 
 export interface ParallelLogger {
@@ -270,7 +269,7 @@ export class ParallelExecutor implements Executor {
     // A block that carries its EIP-7928 access list: every transaction runs against the parent state
     // plus the list's changes at lower indices, so none depends on another and they are dealt out
     // round-robin (each worker recovers its own senders).
-    const bal = req.blockAccessList !== undefined && blockCommon(req).isActivatedEIP(7928) ? req.blockAccessList : undefined
+    const bal = req.blockAccessList !== undefined && block.common.isActivatedEIP(7928) ? req.blockAccessList : undefined
     // One worker runs every transaction in block order: no grouping, so no sender recovery up front
     // (the worker recovers the senders and hands the keys over with the traces).
     const single = pool.length === 1
@@ -303,8 +302,7 @@ export class ParallelExecutor implements Executor {
       for (const i of g) loads[w]! += txs[i]!.gasLimit
       assigned[w]!.push(...g)
     }
-    const flatRoot = await req.base.get(metaKey(MetaKey.FlatRoot))
-    const useFlat = flatRoot !== undefined && equalsBytes(flatRoot, req.parent.hash())
+    const useFlat = await flatTablesAt(req.base, req.parent.hash())
     const board = new TraceBoard(txs.length)
     const batch = Math.max(1, Math.min(32, Math.ceil(txs.length / (pool.length * 8))))
     pool.forEach((pw, w) => {

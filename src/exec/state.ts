@@ -193,9 +193,13 @@ export function openBlockState(base: KVReader, root: Uint8Array, flat?: SyncKVRe
 
 /** `base` as a synchronous flat-table reader when its flat tables describe the block `parentHash`. */
 export async function flatReaderAt(base: KVReader, parentHash: Uint8Array): Promise<SyncKVReader | undefined> {
-  if (!isSyncReader(base)) return undefined
+  return isSyncReader(base) && (await flatTablesAt(base, parentHash)) ? base : undefined
+}
+
+/** Whether the store's flat tables describe the state after block `blockHash`. */
+export async function flatTablesAt(base: KVReader, blockHash: Uint8Array): Promise<boolean> {
   const flatRoot = await base.get(metaKey(MetaKey.FlatRoot))
-  return flatRoot !== undefined && equalsBytes(flatRoot, parentHash) ? base : undefined
+  return flatRoot !== undefined && equalsBytes(flatRoot, blockHash)
 }
 
 const keccak = keccak256
