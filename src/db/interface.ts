@@ -23,6 +23,11 @@ export function isSyncReader(kv: KVReader): kv is SyncKVReader {
   return typeof (kv as Partial<SyncKVReader>).getSync === 'function'
 }
 
+/** `kv` read through its synchronous get (no thread-pool round trip per read: execution's hot path). */
+export function viaGetSync(kv: SyncKVReader): KVReader {
+  return { get: async (k) => kv.getSync(k), keys: (range) => kv.keys(range) }
+}
+
 export interface KVStore extends KVReader {
   put(key: Uint8Array, value: Uint8Array): Promise<void>
   del(key: Uint8Array): Promise<void>

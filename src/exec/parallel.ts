@@ -42,8 +42,7 @@ import { Worker } from 'node:worker_threads'
 import type { Common } from '@ethereumjs/common'
 import { bytesToHex } from '@ethereumjs/util'
 import { createVM } from '@ethereumjs/vm'
-import type { KVReader } from '../db/interface.ts'
-import { LevelKV } from '../db/level.ts'
+import { isSyncReader, viaGetSync } from '../db/interface.ts'
 import { InvalidBlockError } from '../util/errors.ts'
 import { AncestorHashes } from './ancestors.ts'
 import { journalEvmBalCheckpoints } from './bal-journal.ts'
@@ -353,7 +352,7 @@ export class ParallelExecutor implements Executor {
   private async executeWithTraces(req: ExecuteRequest, traces: TraceBoard): Promise<ExecutionOutcome> {
     const { block, parent } = req
     // Trie nodes and code through LevelDB's synchronous get: no thread-pool round trip per node.
-    const base = req.base instanceof LevelKV ? syncReader(req.base) : req.base
+    const base = isSyncReader(req.base) ? viaGetSync(req.base) : req.base
     // Cache misses read the flat tables when they describe the parent (no trie walk per read).
     const flat = await flatReaderAt(req.base, parent.hash())
     const { overlay, stateManager } = openBlockState(base, parent.stateRoot, flat)
@@ -376,13 +375,6 @@ export class ParallelExecutor implements Executor {
     this.stats.replayed += block.transactions.length - reexecutions
     const stateDiff = await computeStateDiff(base, parent.stateRoot, stateManager, flat)
     return assembleOutcome(block, common, result, { stateDiff, writes: overlay.ops(), executor: 'parallel', reexecutions })
-  }
-}
-
-function syncReader(kv: LevelKV): KVReader {
-  return {
-    get: async (k) => kv.getSync(k),
-    keys: (range) => kv.keys(range),
   }
 }
 

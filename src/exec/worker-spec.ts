@@ -12,7 +12,7 @@ import type { EVM, EVMMockBlockchainInterface } from '@ethereumjs/evm'
 import { Caches, MerkleStateManager } from '@ethereumjs/statemanager'
 import { RLP } from '@ethereumjs/rlp'
 import { createVM, runTx } from '@ethereumjs/vm'
-import type { KVReader } from '../db/interface.ts'
+import { viaGetSync } from '../db/interface.ts'
 import { LevelKV } from '../db/level.ts'
 import { Overlay } from '../db/overlay.ts'
 import { parallaxCryptoWithKzg } from './crypto.ts'
@@ -84,11 +84,6 @@ interface WorkerBal {
   originalBalances: Map<string, bigint>
   originalCodesAtIndex: Map<string, Uint8Array>
   blockAccessIndex: number
-}
-
-/** Reads through LevelDB's synchronous get. */
-function syncReader(store: LevelKV): KVReader {
-  return { get: async (k) => store.getSync(k), keys: (range) => store.keys(range) }
 }
 
 /** BLOCKHASH is not served in workers: a transaction that asks for it is re-executed on the main thread. */
@@ -175,7 +170,7 @@ async function runJob(job: SpecJob, post: (r: SpecReply) => void): Promise<void>
   }
   const common = block.common.copy()
   common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp })
-  const overlay = new Overlay(syncReader(kv))
+  const overlay = new Overlay(viaGetSync(kv))
   const smOpts = { trie: openTrie(overlay, job.parentStateRoot), caches: new Caches() }
   const balState = job.bal !== undefined ? new BalStateManager(smOpts, job.useFlat ? kv : undefined, new BalView(job.bal)) : undefined
   const stateManager = balState ?? (job.useFlat ? new FlatReadStateManager(smOpts, kv) : new MerkleStateManager(smOpts))
