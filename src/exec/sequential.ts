@@ -39,12 +39,27 @@ export function isInternalError(err: unknown): boolean {
   return err instanceof StorageError || err instanceof TypeError || err instanceof ReferenceError
 }
 
+export interface SequentialOptions {
+  /**
+   * Flush state changes with ethereumjs' own per-put trie updates instead of the batched update
+   * (state.ts FlatReadStateManager.flush). Same roots; more (superseded) nodes written. For tests
+   * that check the batched flush against the library.
+   */
+  libraryFlush?: boolean
+}
+
 export class SequentialExecutor implements Executor {
   readonly kind = 'sequential' as const
+  private readonly libraryFlush: boolean
+
+  constructor(opts: SequentialOptions = {}) {
+    this.libraryFlush = opts.libraryFlush === true
+  }
 
   async execute(req: ExecuteRequest): Promise<ExecutionOutcome> {
     const { block, parent } = req
     const { overlay, stateManager } = openBlockState(req.base, parent.stateRoot)
+    if (this.libraryFlush) stateManager.batchedFlush = false
     const common = req.common.copy()
     common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp })
     const vm = await createVM({

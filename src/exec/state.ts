@@ -2,17 +2,32 @@
 // store, with every write landing in an Overlay (so nothing reaches LevelDB until the block is
 // accepted) and every touched account/slot recorded, so the block's StateDiff can be derived.
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
-import { MerkleStateManager } from '@ethereumjs/statemanager'
+import { CODEHASH_PREFIX, MerkleStateManager } from '@ethereumjs/statemanager'
 import { Caches } from '@ethereumjs/statemanager'
 import type { AccountFields } from '@ethereumjs/common'
-import type { Account } from '@ethereumjs/util'
-import { Address, bytesToHex, createAccountFromRLP, equalsBytes, hexToBytes, KECCAK256_RLP, RLP_EMPTY_STRING, ValueEncoding } from '@ethereumjs/util'
+import type { DB } from '@ethereumjs/util'
+import {
+  Account,
+  Address,
+  bytesToHex,
+  bytesToUnprefixedHex,
+  concatBytes,
+  createAccountFromRLP,
+  createAddressFromString,
+  equalsBytes,
+  hexToBytes,
+  KECCAK256_RLP,
+  RLP_EMPTY_STRING,
+  unprefixedHexToBytes,
+  ValueEncoding,
+} from '@ethereumjs/util'
 import { RLP } from '@ethereumjs/rlp'
 import { keccak256 } from '../util/keccak.ts'
 import { isSyncReader, type KVReader, type SyncKVReader } from '../db/interface.ts'
 import { key, metaKey, MetaKey, Prefix } from '../db/keys.ts'
 import { Overlay } from '../db/overlay.ts'
 import { TrieNodeDB } from '../db/trie-db.ts'
+import { updateTrie, type TrieChange } from '../db/trie-batch.ts'
 import type { AccountDiff, SlotDiff, StateDiff } from './outcome.ts'
 
 export function openTrie(overlay: Overlay, root?: Uint8Array): MerklePatriciaTrie {
@@ -34,9 +49,15 @@ export function openTrie(overlay: Overlay, root?: Uint8Array): MerklePatriciaTri
  * - a slot, while the account's storage root is still the one it had in the parent state, or the
  *   block has neither written that slot nor replaced the account's storage (cleared, deleted,
  *   re-created): the per-transaction flushes only ever put written slots into the storage trie.
- * Writes, flushes and the state root are MerkleStateManager's own.
+ * Writes go through MerkleStateManager's caches as usual; flushing them into the tries is batched
+ * (see `flush`).
  */
 export class FlatReadStateManager extends MerkleStateManager {
+  /**
+   * Flush the caches with one batched update per trie (db/trie-batch.ts) instead of ethereumjs'
+   * put per slot and account. false: the library's own flush (kept for the tests that compare).
+   */
+  batchedFlush = true
   protected readonly flat: SyncKVReader | undefined
   /** Accounts written this block (their trie entry may no longer be the parent's). */
   private readonly written = new Set<string>()
@@ -129,6 +150,62 @@ export class FlatReadStateManager extends MerkleStateManager {
   override async clearStorage(address: Address): Promise<void> {
     this.resetStorage(address)
     return super.clearStorage(address)
+  }
+
+  /**
+   * Writes the cached changes into the tries, as MerkleStateManager.flush does (code, then storage,
+   * then accounts, with the same effects on the caches and the same database each trie writes to),
+   * but each storage trie and the account trie take all their changes in one batched update: each
+   * changed node is hashed and written once, not once per put on its path. Within a block the tries
+   * are only written here (runBlock flushes once, for the state root), so every update starts from
+   * the parent's nodes.
+   */
+  override async flush(): Promise<void> {
+    const caches = this._caches
+    if (!this.batchedFlush || caches === undefined) return super.flush()
+    for (const [addressHex, elem] of caches.code?.flush() ?? []) {
+      const code = elem.code
+      if (code === undefined) continue
+      const address = createAddressFromString(`0x${addressHex}`)
+      const codeHash = keccak256(code)
+      await this._getCodeDB().put(this._prefixCodeHashes ? concatBytes(CODEHASH_PREFIX, codeHash) : codeHash, code)
+      if ((await this.getAccount(address)) === undefined) await this.putAccount(address, new Account())
+      await this.modifyAccountFields(address, { codeHash })
+    }
+    const nodeDb = this._trie.database()
+    // Storage tries are separate trie objects without checkpoints in ethereumjs: their nodes go
+    // straight to the backing store, and are read from there.
+    const backing = (nodeDb as unknown as { db: DB<string, Uint8Array> }).db
+    const readStored = async (h: Uint8Array) => {
+      const v: unknown = await backing.get(bytesToUnprefixedHex(h), { valueEncoding: ValueEncoding.Bytes })
+      return v instanceof Uint8Array ? v : undefined
+    }
+    const storage = new Map<string, TrieChange[]>()
+    for (const [addressHex, keyHex, value] of caches.storage?.flush() ?? []) {
+      const decoded = RLP.decode(value ?? new Uint8Array()) as Uint8Array
+      let changes = storage.get(addressHex)
+      if (changes === undefined) storage.set(addressHex, (changes = []))
+      changes.push({ key: keccak256(unprefixedHexToBytes(keyHex)), value: decoded.length > 0 ? RLP.encode(decoded) : null })
+    }
+    for (const [addressHex, changes] of storage) {
+      const address = createAddressFromString(`0x${addressHex}`)
+      const account = await this.getAccount(address)
+      if (account === undefined) continue
+      const { root, nodes } = await updateTrie(readStored, account.storageRoot, changes)
+      for (const [h, enc] of nodes) await backing.put(bytesToUnprefixedHex(h), enc, { valueEncoding: ValueEncoding.Bytes })
+      // ethereumjs keeps a trie object per account (keyed by the hashed address) at the old root.
+      delete this._storageTries[bytesToUnprefixedHex(keccak256(address.bytes))]
+      account.storageRoot = root
+      await this.putAccount(address, account)
+    }
+    const accounts: TrieChange[] = []
+    for (const [addressHex, elem] of caches.account?.flush() ?? []) {
+      accounts.push({ key: keccak256(unprefixedHexToBytes(addressHex)), value: elem.accountRLP ?? null })
+    }
+    if (accounts.length === 0) return
+    const { root, nodes } = await updateTrie((h) => nodeDb.get(h), this._trie.root(), accounts)
+    for (const [h, enc] of nodes) await nodeDb.put(h, enc)
+    this._trie.root(root)
   }
 }
 

@@ -215,6 +215,8 @@ async function generateWithRunBlock(
   headerByHash: HeaderByHash,
 ): Promise<Block> {
   const { stateManager } = openBlockState(kv, parent.stateRoot)
+  // ethereumjs' own flush, so the header's state root also checks both executors' batched flush.
+  stateManager.batchedFlush = false
   const c = common.copy()
   c.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp })
   const vm = await createVM({ common: c, stateManager, blockchain: new AncestorHashes(parent, headerByHash) })

@@ -64,7 +64,9 @@ export class MixChainProducer {
   private readonly spec: GenesisSpec
   private readonly rng: Rng
   private readonly kv = new MemoryKV()
-  private readonly sealer = new SequentialExecutor()
+  // ethereumjs' own per-put trie flush: the headers' state roots then check the batched flush
+  // (state.ts) of every executor the chain runs.
+  private readonly sealer = new SequentialExecutor({ libraryFlush: true })
   private readonly headers = new Map<string, BlockHeader>()
   private head: BlockHeader | undefined
   private withdrawalIndex = 0n
