@@ -388,11 +388,12 @@ interface BalLike {
 }
 
 /**
- * Storage roots: ethereumjs' MerkleStateManager writes every SSTORE through to the storage trie, so an
- * account's storageRoot moves during the block, and a worker (which does not see the other workers'
- * writes) sees other roots than the main thread. The EVM only ever asks whether a root is empty, so a
- * read matches when nonce, balance, code hash and the emptiness of storage match; the worker's root is
- * then mapped to the main thread's, and accounts the EVM writes back get the main thread's root.
+ * Storage roots: within a block the tries are only written at the final flush, so an account's
+ * storageRoot is its parent root until its storage is replaced (cleared by a self-destruct or a
+ * re-creation: the empty root), which a worker that did not run that transaction does not see. The
+ * EVM only ever asks whether a root is empty, so a read matches when nonce, balance, code hash and
+ * the emptiness of storage match; the worker's root is then mapped to the main thread's, and
+ * accounts the EVM writes back get the main thread's root.
  */
 type RootMap = Map<string, Map<string, Uint8Array>>
 

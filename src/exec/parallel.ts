@@ -2,12 +2,12 @@
 // block on the main thread, replaying validated speculations instead of interpreting them.
 //
 // Why this shape:
-// - Bit-identity is the hard requirement, and it includes the set of trie nodes written. ethereumjs'
-//   MerkleStateManager flushes its caches in first-touch order (reads included) and the trie keeps
-//   every intermediate node, so applying a transaction's final writes in any other order changes
-//   `writes`. So the main thread runs ethereumjs' own `runBlock`/`runTx` unchanged (system calls,
-//   nonce/fee handling, the coinbase credit, EIP-158 cleanup, receipts, withdrawals, requests) and
-//   only the top-level `evm.runCall` of each transaction is replaced (installReplay below).
+// - Bit-identity is the hard requirement, and it includes the set of trie nodes written (the nodes
+//   the account trie reads inside the block checkpoint are written back with it) and every cache
+//   and journal side effect runTx depends on. So the main thread runs ethereumjs' own
+//   `runBlock`/`runTx` unchanged (system calls, nonce/fee handling, the coinbase credit, EIP-158
+//   cleanup, receipts, withdrawals, requests) and only the top-level `evm.runCall` of each
+//   transaction is replaced (installReplay below).
 // - A worker (worker-spec.ts) runs the real runTx over the parent state (flat tables, getSync) and
 //   records every call the EVM made on the journal and state manager (parallel-trace.ts). The main
 //   thread replays those calls in order inside a journal checkpoint: the same calls in the same
@@ -17,8 +17,10 @@
 // - The fee recipient needs no special case: runTx credits it outside runCall, on the main thread,
 //   so a speculation only depends on it when the EVM itself reads it (then it is validated). Plain
 //   value transfers commute: a recipient that is only credited is rebased, not re-executed.
-// - Storage roots: ethereumjs writes each SSTORE through to the storage trie, so accounts' roots move
-//   during a block; reads compare nonce/balance/code/emptiness and roots are mapped (parallel-trace.ts).
+// - Storage roots: a root seen by a worker can differ from the main thread's only by a storage wipe;
+//   reads compare nonce/balance/code/emptiness and roots are mapped (parallel-trace.ts).
+// - The tries are written once per block, at the state root, by the batched flush (state.ts,
+//   db/trie-batch.ts) that the sequential executor uses too.
 // - Same-sender transactions go to one worker, in block order, over one cumulative state. With more
 //   than one worker the senders are recovered in the workers first (to group); with one, the worker
 //   takes the whole block in order and hands the sender keys over with the traces.
@@ -35,8 +37,8 @@
 //   LevelDB path, binary-tree (EIP-7864) forks and workers that fail to start. A worker failing
 //   mid-block only costs re-executions (also reported through onFallback).
 //
-// The main thread still runs runTx's bookkeeping, the per-transaction trie flushes and the state
-// root, which bounds the speedup of this design; README.md "Benchmark" has the measured table.
+// The main thread still runs runTx's bookkeeping, the replay and the state root, which bounds the
+// speedup of this design; README.md "Benchmark" has the measured table.
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
 import type { Common } from '@ethereumjs/common'
