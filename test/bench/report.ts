@@ -8,7 +8,8 @@ export interface ExecutorStats {
   reexecutions: number
   /**
    * Sequential: time in MerkleStateManager.getStateRoot during one extra instrumented run.
-   * Parallel: only when the executor reports it (outcome.timings.stateRootMs or outcome.stateRootMs).
+   * Parallel: as the executor reports it (outcome.timings.stateRootMs or outcome.stateRootMs), else
+   * measured like the sequential one (only what runs on the bench's thread is seen).
    */
   stateRootMs?: number
 }
@@ -98,7 +99,7 @@ export function renderTable(report: BenchReport): string {
     ...rows.map(line),
     '',
     m.parallel.available ? `parallel executor: ${m.parallel.source}` : m.parallel.note,
-    'root ms: sequential = time inside getStateRoot in one extra instrumented run; parallel = as reported by the executor, else -',
+    'root ms: time inside getStateRoot in one extra instrumented run of each executor (this thread only; a parallel executor may report its own)',
   ]
   for (const r of report.rows) if (r.parallelError !== undefined) out.push(`${r.workload}: parallel ${r.parallelError}`)
   return out.join('\n')
