@@ -23,12 +23,12 @@ export const EXECUTOR_KINDS: readonly ExecutorKind[] = ['sequential', 'parallel'
 
 /**
  * Why the parallel executor fell back to sequential work: a block too small to be worth it, no
- * LevelDB path for the workers, an Amsterdam (EIP-7928/8037) or binary-tree block, workers that
+ * LevelDB path for the workers, a binary-tree (EIP-7864) block, workers that
  * failed to start (the block ran sequentially) or a worker failing mid-block (its transactions ran
  * on the main thread); `other` for anything not classified.
  */
-export type FallbackReason = 'small_block' | 'no_store' | 'amsterdam' | 'binary_tree' | 'worker_start' | 'worker_error' | 'other'
-export const FALLBACK_REASONS: readonly FallbackReason[] = ['small_block', 'no_store', 'amsterdam', 'binary_tree', 'worker_start', 'worker_error', 'other']
+export type FallbackReason = 'small_block' | 'no_store' | 'binary_tree' | 'worker_start' | 'worker_error' | 'other'
+export const FALLBACK_REASONS: readonly FallbackReason[] = ['small_block', 'no_store', 'binary_tree', 'worker_start', 'worker_error', 'other']
 
 /** Every metric name this module registers (the defaults from prom-client come on top). */
 export const METRIC_NAMES = {

@@ -65,7 +65,6 @@ export class NodeExecutor implements Executor {
 export function fallbackReason(text: string, wholeBlock: boolean): FallbackReason {
   if (text.startsWith('small block')) return 'small_block'
   if (text.startsWith('no LevelDB path')) return 'no_store'
-  if (text.startsWith('Amsterdam')) return 'amsterdam'
   if (text.startsWith('binary trees')) return 'binary_tree'
   if (text.startsWith('worker error')) return wholeBlock ? 'worker_start' : 'worker_error'
   return 'other'
