@@ -210,17 +210,24 @@ export class Chain {
       for (const op of fromOps) if (op.type === 'put' && op.key[0] === Prefix.StateDiff && equalsBytes(op.key.subarray(1), h)) return decodeStateDiff(op.value)
       throw new DatadirError(`state diff of ${bytesToHex(h)} is missing`)
     }
-    // New branch, from the new head back to the first block that is already canonical.
-    const newBranch: Block[] = []
-    let cursor = await getBlock(hash)
-    while (true) {
-      const canon = await this.store.getCanonicalHash(cursor.header.number)
-      if (canon !== undefined && equalsBytes(canon, cursor.hash())) break
-      newBranch.push(cursor)
-      if (cursor.header.number === 0n) break
-      cursor = await getBlock(cursor.header.parentHash)
+    const getHeader = async (h: Uint8Array): Promise<BlockHeader> => {
+      if (pending !== undefined && equalsBytes(pending.hash(), h)) return pending.header
+      const header = await this.store.getHeader(h)
+      if (header === undefined) throw new DatadirError(`block ${bytesToHex(h)} is missing from the store`)
+      return header
     }
-    const ancestorNumber = newBranch.length > 0 ? newBranch[newBranch.length - 1]!.header.number - 1n : cursor.header.number
+    // New branch, from the new head back to the first block that is already canonical (walked by
+    // header: only the new branch's own blocks are decoded, not the canonical parent's body).
+    const newBranch: Block[] = []
+    let cursor = await getHeader(hash)
+    while (true) {
+      const canon = await this.store.getCanonicalHash(cursor.number)
+      if (canon !== undefined && equalsBytes(canon, cursor.hash())) break
+      newBranch.push(await getBlock(cursor.hash()))
+      if (cursor.number === 0n) break
+      cursor = await getHeader(cursor.parentHash)
+    }
+    const ancestorNumber = newBranch.length > 0 ? newBranch[newBranch.length - 1]!.header.number - 1n : cursor.number
     // Old branch: canonical blocks above the ancestor, from the current head down.
     for (let n = this._head.number; n > ancestorNumber; n--) {
       const h = await this.store.getCanonicalHash(n)

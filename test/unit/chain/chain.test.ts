@@ -148,3 +148,23 @@ t.test('a wrong body does not poison the header hash', async (t) => {
   t.equal(res.reason, 'bodyMismatch')
   t.equal((await chain.insertBlock(good, { setHead: true })).status, 'imported', 'the right body for that hash still imports')
 })
+
+t.test('extending the head reads no stored block body (the canonical check walks headers)', async (t) => {
+  const { chain, common } = await setup()
+  const a1 = await build(chain, common, chain.head, { to: '0x' + '31'.repeat(20), nonce: 0, salt: 7 })
+  t.equal((await chain.insertBlock(a1, { setHead: true })).status, 'imported')
+  const a2 = await build(chain, common, a1.header, { to: '0x' + '32'.repeat(20), nonce: 1, salt: 8 })
+  const store = chain.store
+  const getBlock = store.getBlock.bind(store)
+  const read: string[] = []
+  store.getBlock = async (h: Uint8Array) => {
+    read.push(bytesToHex(h))
+    return getBlock(h)
+  }
+  t.teardown(() => {
+    store.getBlock = getBlock
+  })
+  t.equal((await chain.insertBlock(a2, { setHead: true })).status, 'imported')
+  t.same(read, [], 'no block decoded to extend the chain')
+  t.equal(bytesToHex(chain.head.hash()), bytesToHex(a2.hash()))
+})
