@@ -45,10 +45,10 @@ export function openTrie(overlay: Overlay, root?: Uint8Array): MerklePatriciaTri
  * the trie (a get and an RLP decode per node), when the flat tables describe the state the trie was
  * opened at. Only values the trie still holds unchanged are read flat:
  * - an account, until the block writes it (written accounts stay in ethereumjs' ordered-map cache,
- *   whose misses then go to the trie, which the per-transaction flushes keep current);
+ *   whose misses then go to the trie, which every flush keeps current);
  * - a slot, while the account's storage root is still the one it had in the parent state, or the
  *   block has neither written that slot nor replaced the account's storage (cleared, deleted,
- *   re-created): the per-transaction flushes only ever put written slots into the storage trie.
+ *   re-created): flushes only ever put written slots into the storage trie.
  * Writes go through MerkleStateManager's caches as usual; flushing them into the tries is batched
  * (see `flush`).
  */
