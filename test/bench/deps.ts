@@ -42,12 +42,11 @@ import { Overlay } from '../../src/db/overlay.ts'
 import { AncestorHashes } from '../../src/exec/ancestors.ts'
 import { runRequest, type ExecuteRequest } from '../../src/exec/sequential.ts'
 import { FlatReadStateManager, openBlockState, openTrie } from '../../src/exec/state.ts'
-import { DEFAULT_SEED, generateWorkload, hybridWorkload, WORKLOAD_NAMES, type WorkloadName } from '../helpers/workloads/named.ts'
+import { DEFAULT_SEED } from '../helpers/workloads/named.ts'
+import { AMSTERDAM_ROW, parseGas, parseOnly, rowWorkload, selectRows } from './rows.ts'
 import { median } from './measure.ts'
 import { setupBenchBlock, type BenchBlock } from './setup.ts'
 
-const AMSTERDAM_ROW = 'amsterdam/bal-hybrid' // run.ts's row (importing run.ts would start a bench)
-const ROWS: readonly string[] = [...WORKLOAD_NAMES, AMSTERDAM_ROW]
 const PS = [2, 4, 8, 16] as const
 
 interface Snap { n: bigint; b: bigint; c: string }
@@ -240,7 +239,7 @@ export interface DepsRow {
 async function analyse(name: string, gas: bigint, runs: number, gc: () => void): Promise<DepsRow> {
   const amsterdam = name === AMSTERDAM_ROW
   const bb = await setupBenchBlock(
-    (p) => (amsterdam ? hybridWorkload({ ...p, seed: DEFAULT_SEED }, AMSTERDAM_ROW) : generateWorkload(name as WorkloadName, { ...p, seed: DEFAULT_SEED })),
+    rowWorkload(name, DEFAULT_SEED),
     gas,
     { amsterdam, builder: 'runBlock' },
   )
@@ -285,12 +284,6 @@ function renderTable(rows: readonly DepsRow[], gas: bigint, runs: number): strin
   ].join('\n')
 }
 
-function parseGas(s: string): bigint {
-  const m = /^(\d+(?:\.\d+)?)([kKmMgG]?)$/.exec(s.trim())
-  if (m === null) throw new Error(`--gas: expected e.g. 30M, 300M or 30000000, got ${s}`)
-  return BigInt(Math.round(Number(m[1]) * { '': 1, k: 1e3, m: 1e6, g: 1e9 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g']))
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { gas: { type: 'string', default: '30M' }, only: { type: 'string', multiple: true }, runs: { type: 'string', default: '3' }, json: { type: 'boolean', default: false } },
@@ -299,9 +292,7 @@ async function main(): Promise<void> {
   const gas = parseGas(values.gas!)
   const runs = Number(values.runs)
   if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs: expected an integer >= 1, got ${values.runs}`)
-  const only = values.only?.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s.length > 0)
-  for (const o of only ?? []) if (!ROWS.some((r) => r === o || r.startsWith(`${o}/`))) throw new Error(`--only: unknown workload ${o} (known: ${ROWS.join(', ')})`)
-  const names = ROWS.filter((r) => only === undefined || only.length === 0 || only.some((o) => r === o || r.startsWith(`${o}/`)))
+  const names = selectRows(parseOnly(values.only))
   setFlagsFromString('--expose-gc')
   const gc = runInNewContext('gc') as () => void
   const rows: DepsRow[] = []

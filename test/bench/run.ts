@@ -14,18 +14,16 @@ import { runInNewContext } from 'node:vm'
 import { nativeSecp256k1 } from '../../src/exec/crypto.ts'
 import { SequentialExecutor } from '../../src/exec/sequential.ts'
 import type { Executor } from '../../src/exec/sequential.ts'
-import { DEFAULT_SEED, generateWorkload, hybridWorkload, WORKLOAD_NAMES } from '../helpers/workloads/named.ts'
-import type { Workload, WorkloadParams } from '../helpers/workloads/named.ts'
+import { DEFAULT_SEED } from '../helpers/workloads/named.ts'
 import { loadParallel, type ParallelSource } from './parallel.ts'
 import { diffPrints, headerPrint, median, timeOnce, timeStateRoot, type RootPrint, type RunSample } from './measure.ts'
 import { renderTable, type BenchReport, type BenchRow, type ExecutorStats } from './report.ts'
 import { setupBenchBlock, type BenchBlock, type BlockBuilderKind } from './setup.ts'
+import { AMSTERDAM_ROW, parseGas, parseOnly, ROWS, rowWorkload, selectRows } from './rows.ts'
 
 setFlagsFromString('--expose-gc')
 const gc = runInNewContext('gc') as () => void
 
-export const AMSTERDAM_ROW = 'amsterdam/bal-hybrid'
-const ROWS: readonly string[] = [...WORKLOAD_NAMES, AMSTERDAM_ROW]
 
 interface Options {
   gas: bigint
@@ -37,13 +35,6 @@ interface Options {
   executor?: string
   seed: number
   builder: BlockBuilderKind
-}
-
-export function parseGas(s: string): bigint {
-  const m = /^(\d+(?:\.\d+)?)([kKmMgG]?)$/.exec(s.trim())
-  if (m === null) throw new Error(`--gas: expected e.g. 30M, 300M or 30000000, got ${s}`)
-  const mult = { '': 1, k: 1e3, m: 1e6, g: 1e9 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g']
-  return BigInt(Math.round(Number(m[1]) * mult))
 }
 
 function parseOptions(argv: string[]): Options {
@@ -80,10 +71,7 @@ function parseOptions(argv: string[]): Options {
     if (!Number.isInteger(n) || n < min) throw new Error(`--${name}: expected an integer >= ${min}, got ${s}`)
     return n
   }
-  const only = values.only?.flatMap((s) => s.split(',')).map((s) => s.trim()).filter((s) => s.length > 0)
-  for (const o of only ?? []) {
-    if (!ROWS.some((r) => r === o || r.startsWith(`${o}/`))) throw new Error(`--only: unknown workload ${o} (known: ${ROWS.join(', ')})`)
-  }
+  const only = parseOnly(values.only)
   const builder = values.builder
   if (builder !== 'runBlock' && builder !== 'buildOnParent') throw new Error(`--builder: expected runBlock or buildOnParent, got ${builder}`)
   return {
@@ -117,8 +105,7 @@ function stats(samples: RunSample[], gasUsed: bigint): ExecutorStats {
 
 async function benchRow(name: string, o: Options, parallel: ParallelSource | undefined): Promise<BenchRow> {
   const amsterdam = name === AMSTERDAM_ROW
-  const generate = (p: WorkloadParams): Workload =>
-    amsterdam ? hybridWorkload({ ...p, seed: o.seed }, AMSTERDAM_ROW) : generateWorkload(name as (typeof WORKLOAD_NAMES)[number], { ...p, seed: o.seed })
+  const generate = rowWorkload(name, o.seed)
   log(`[${name}] generating and building (${o.gas / 1_000_000n}M gas)...`)
   let block: BenchBlock
   try {
@@ -224,7 +211,7 @@ async function main(): Promise<void> {
     parallelNote = `parallel executor: ${loaded.description} from ${modulePath}`
   }
   log(parallelNote)
-  const rows = ROWS.filter((r) => o.only === undefined || o.only.some((x) => r === x || r.startsWith(`${x}/`)))
+  const rows = selectRows(o.only)
   const report: BenchReport = {
     meta: {
       date: new Date().toISOString(),
