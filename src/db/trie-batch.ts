@@ -195,7 +195,6 @@ class BatchTrie {
   async apply(change: TrieChange): Promise<void> {
     const key = nibbles(change.key)
     const root = this.root === null ? null : this.root instanceof Uint8Array ? await this.load(this.root) : this.root
-    this.root = root
     this.root = change.value === null || change.value.length === 0 ? await this.del(root, key, 0) : await this.put(root, key, 0, change.value)
   }
 
