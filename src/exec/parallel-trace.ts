@@ -165,6 +165,21 @@ export function sameArgs(a: CallArgs, b: CallArgs): boolean {
   )
 }
 
+/** Approximate bytes a trace takes in a message (byte arrays, 8 per number, 2 per string character). */
+export function traceSize(t: TxTrace): number {
+  return sizeOf(t.ops) + sizeOf(t.result) + sizeOf(t.args)
+}
+
+function sizeOf(x: unknown): number {
+  if (x instanceof Uint8Array) return x.length + 8
+  if (typeof x === 'string') return 2 * x.length + 8
+  if (x === null || typeof x !== 'object') return 8
+  let n = 8
+  if (Array.isArray(x)) for (const v of x) n += sizeOf(v)
+  else for (const [k, v] of Object.entries(x)) n += 2 * k.length + sizeOf(v)
+  return n
+}
+
 // ---- value codec for the EVMResult (class instances do not survive structured clone) ----
 
 type Encoded =

@@ -40,7 +40,7 @@
 // The main thread still runs runTx's bookkeeping, the replay and the state root, which bounds the
 // speedup of this design; README.md "Benchmark" has the measured table.
 import { availableParallelism } from 'node:os'
-import { Worker } from 'node:worker_threads'
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads'
 import type { Common } from '@ethereumjs/common'
 import { bytesToHex } from '@ethereumjs/util'
 import { createVM } from '@ethereumjs/vm'
@@ -49,7 +49,10 @@ import { InvalidBlockError } from '../util/errors.ts'
 import { AncestorHashes } from './ancestors.ts'
 import { journalEvmBalCheckpoints } from './bal-journal.ts'
 import type { ExecutionOutcome } from './outcome.ts'
-import { installReplay, TraceBoard } from './parallel-replay.ts'
+import { installReplay, TraceBoard, type ReplayCounters } from './parallel-replay.ts'
+import type { TxTrace } from './parallel-trace.ts'
+import type { TxEffects } from './effects.ts'
+import { effectsEligible, runEffectsBlock, type EffectsSource } from './block-runner.ts'
 export { installReplay, TraceBoard, type ReplayCounters } from './parallel-replay.ts'
 import { assembleOutcome, errorMessage, isInternalError, runRequest, SequentialExecutor, type ExecuteRequest, type Executor } from './sequential.ts'
 import { computeStateDiff, flatReaderAt, flatTablesAt, openBlockState } from './state.ts'
@@ -72,6 +75,43 @@ export interface ParallelExecutorOptions {
   workerDelayMs?: number
   /** Start the workers now, not on the first large block (a node's first payload must not wait for them). */
   prestart?: boolean
+  /**
+   * Work sharing (default on): the main thread runs the first part of the block itself while the
+   * workers speculate the rest, and runs any transaction whose speculation has not arrived instead
+   * of waiting for it. false: the workers speculate every transaction and the main thread waits for
+   * each trace (replay only; the tests use it to exercise replay on every transaction).
+   */
+  share?: boolean
+  /**
+   * Effects mode (default on): where block-runner.ts can take the block, workers record each whole
+   * transaction's reads and writes and the main thread applies them instead of running runTx.
+   * false: always runBlock with replayed call traces.
+   */
+  effects?: boolean
+  /** Fixed share of the block's gas (by gas limit) the main thread runs before the workers' part (0..1); default: adapted from measured costs. */
+  mainShare?: number
+}
+
+/** Where one parallel block's time went (the benchmark reports it). */
+export interface ParallelProfile {
+  /** Wall time of execute(): before the first transaction, the transactions, and after them (withdrawals, requests, state root, diff). */
+  totalMs: number
+  beforeMs: number
+  txsMs: number
+  afterMs: number
+  /** Main-thread time in the calls it ran itself, in replays, and waiting for traces. */
+  execMs: number
+  replayMs: number
+  waitMs: number
+  /** Transactions the main thread ran itself (no speculation there in time), replayed, re-executed. */
+  own: number
+  replayed: number
+  reexecuted: number
+  /** Summed busy time of the workers on this block, and the approximate bytes of the traces they sent. */
+  workerMs: number
+  traceBytes: number
+  /** Share of the block's gas the main thread was given to run itself. */
+  mainShare: number
 }
 
 export interface ParallelStats {
@@ -101,6 +141,11 @@ export class ParallelExecutor implements Executor {
   private pool: PoolWorker[] | undefined
   private nextId = 1
   private readonly inits = new WeakMap<Common, CommonInit>()
+  /** The last parallel block's profile (undefined after a fallback). */
+  lastProfile: ParallelProfile | undefined
+  /** Measured costs, ms per million gas (by gas limit), smoothed over blocks: see adaptShare. */
+  private costs = { main: 0, replay: 0, worker: 0 }
+  private share = 0.4
 
   constructor(opts: ParallelExecutorOptions) {
     if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new RangeError('workers must be a positive integer')
@@ -111,19 +156,51 @@ export class ParallelExecutor implements Executor {
   }
 
   async execute(req: ExecuteRequest): Promise<ExecutionOutcome> {
+    this.lastProfile = undefined
     const reason = this.fallbackReason(req)
     if (reason !== undefined) return this.fallback(req, reason)
-    let board: TraceBoard
+    const t0 = performance.now()
+    let spec: Speculation<TxTrace | TxEffects>
     try {
-      board = await this.speculate(req)
+      spec = await this.speculate(req)
     } catch (err) {
       return this.fallback(req, `worker error: ${errorMessage(err)}`)
     }
     try {
-      return await this.executeWithTraces(req, board)
+      const out = spec.mode === 'effects' ? await this.executeWithEffects(req, spec as Speculation<TxEffects>) : await this.executeWithTraces(req, spec as Speculation<TxTrace>)
+      const t1 = performance.now()
+      const c = spec.counters
+      Object.assign(spec.profile, { totalMs: t1 - t0, beforeMs: (c?.firstTxAt ?? t0) - t0, txsMs: (c?.lastTxAt ?? t1) - (c?.firstTxAt ?? t0), afterMs: t1 - (c?.lastTxAt ?? t1) })
+      await spec.done
+      this.lastProfile = spec.profile
+      this.adaptShare(req, spec)
+      return out
     } finally {
-      board.finish() // workers still on this block (it failed early) stop at their next transaction
+      spec.board.finish() // workers still on this block (it failed early) stop at their next transaction
     }
+  }
+
+  /**
+   * The main thread's share for the next block, from this block's measured costs per gas: the main
+   * thread runs the share itself (cost m per gas) and replays the rest (r), while W workers
+   * speculate the rest (w): m·f + r·(1−f) = w·(1−f)/W balances them. Under load (a slow worker)
+   * the share grows, so the main thread never waits long; the clamp keeps some work for the workers
+   * so the costs stay measured.
+   */
+  private adaptShare(req: ExecuteRequest, spec: Speculation<TxTrace | TxEffects>): void {
+    if (this.opts.mainShare !== undefined || this.opts.share === false) return
+    const p = spec.profile
+    const { ownGas, replayGas } = spec.counters!
+    const workerGas = spec.workerGas
+    const ewma = (prev: number, x: number): number => (prev === 0 ? x : 0.5 * prev + 0.5 * x)
+    if (ownGas > 0.5) this.costs.main = ewma(this.costs.main, p.execMs / ownGas)
+    if (replayGas > 0.5) this.costs.replay = ewma(this.costs.replay, p.replayMs / replayGas)
+    if (workerGas > 0.5 && p.workerMs > 0) this.costs.worker = ewma(this.costs.worker, p.workerMs / workerGas)
+    const { main: m, replay: r, worker: w } = this.costs
+    if (m <= 0 || w <= 0) return
+    const wPer = w / Math.max(1, this.pool?.length ?? 1)
+    const f = (wPer - r) / (m + wPer - r)
+    this.share = Math.min(0.9, Math.max(0.05, f))
   }
 
   /** Points the executor (and its running workers) at another LevelDB: tests use one store per case. */
@@ -237,77 +314,39 @@ export class ParallelExecutor implements Executor {
     return init
   }
 
-  /** Sender public keys recovered in the workers (null where a worker could not: the main thread then does). */
-  private async recoverSenders(pool: PoolWorker[], init: CommonInit, blockRlp: Uint8Array, n: number): Promise<(Uint8Array | null)[]> {
-    const per = Math.ceil(n / pool.length)
-    const parts = await Promise.all(
-      pool.map(async (pw, w) => {
-        const from = Math.min(n, w * per)
-        const to = Math.min(n, from + per)
-        if (from >= to) return []
-        const id = this.nextId++
-        const r = await new Promise<SpecReply>((resolve) => {
-          if (pw.failed !== undefined) return resolve({ id, ok: false, error: pw.failed })
-          pw.handlers.set(id, (reply) => (resolve(reply), true))
-          pw.worker.postMessage({ type: 'senders', id, common: init, blockRlp, from, to } satisfies WorkerMessage)
-        })
-        return r.ok && r.kind === 'senders' ? r.pubkeys : new Array<Uint8Array | null>(to - from).fill(null)
-      }),
-    )
-    return parts.flat()
-  }
-
   /**
-   * Starts every transaction's speculation in the workers and returns the board their traces arrive
-   * on (the main thread starts replaying before they are all in).
+   * Starts the speculation of the block's transactions in the workers and returns at once (the main
+   * thread starts executing before any trace is in). With work sharing the main thread takes the
+   * first `share` of the block's gas itself; the rest is cut into contiguous runs of about equal
+   * gas, one per worker, each speculated in block order over one cumulative state (so same-sender
+   * chains inside a run need no grouping). Without sharing the workers take the whole block.
    */
-  private async speculate(req: ExecuteRequest): Promise<TraceBoard> {
+  private async speculate(req: ExecuteRequest): Promise<Speculation<TxTrace | TxEffects>> {
     const pool = await this.readyPool()
     const { block } = req
     const txs = block.transactions
     const init = this.commonInit(req.common)
     const blockRlp = block.serialize()
     // A block that carries its EIP-7928 access list: every transaction runs against the parent state
-    // plus the list's changes at lower indices, so none depends on another and they are dealt out
-    // round-robin (each worker recovers its own senders).
+    // plus the list's changes at lower indices, so none depends on another.
     const bal = req.blockAccessList !== undefined && block.common.isActivatedEIP(7928) ? req.blockAccessList : undefined
-    // One worker runs every transaction in block order: no grouping, so no sender recovery up front
-    // (the worker recovers the senders and hands the keys over with the traces).
-    const single = pool.length === 1
-    const pubkeys = single || bal !== undefined ? txs.map(() => null) : await this.recoverSenders(pool, init, blockRlp, txs.length)
-    // Same-sender chains: one group per sender, in block order.
-    const groups = new Map<string, number[]>()
-    if (single) groups.set('all', txs.map((_, i) => i))
-    else if (bal !== undefined) txs.forEach((_, i) => groups.set(`tx:${i}`, [i]))
-    for (let i = 0; i < txs.length && !single && bal === undefined; i++) {
-      const tx = txs[i]!
-      const pk = pubkeys[i]
-      if (pk !== null && pk !== undefined && Object.isFrozen(tx) && tx.cache.senderPubKey === undefined) tx.cache.senderPubKey = pk
-      let s: string
-      try {
-        s = bytesToHex(tx.getSenderAddress().bytes)
-      } catch {
-        s = `invalid:${i}` // the main thread's runTx will reject the block
-      }
-      let g = groups.get(s)
-      if (g === undefined) groups.set(s, (g = []))
-      g.push(i)
-    }
-    // Greedy by gas limit: the largest groups first, each to the least loaded worker.
-    const loads = pool.map(() => 0n)
-    const assigned: number[][] = pool.map(() => [])
-    const sorted = [...groups.values()].sort((a, b) => b.length - a.length || a[0]! - b[0]!)
-    for (const g of sorted) {
-      let w = 0
-      for (let k = 1; k < loads.length; k++) if (loads[k]! < loads[w]!) w = k
-      for (const i of g) loads[w]! += txs[i]!.gasLimit
-      assigned[w]!.push(...g)
-    }
+    const share = this.opts.share === false ? 0 : (this.opts.mainShare ?? this.share)
+    const gas = txs.map((tx) => Number(tx.gasLimit))
+    const total = gas.reduce((a, b) => a + b, 0)
+    let splitIndex = 0
+    for (let acc = 0; splitIndex < txs.length && acc + gas[splitIndex]! / 2 < share * total; splitIndex++) acc += gas[splitIndex]!
+    const runs = contiguousRuns(gas, splitIndex, pool.length)
+    let workerGas = 0
+    for (let i = splitIndex; i < txs.length; i++) workerGas += gas[i]! / 1e6
     const useFlat = await flatTablesAt(req.base, req.parent.hash())
-    const board = new TraceBoard(txs.length)
-    const batch = Math.max(1, Math.min(32, Math.ceil(txs.length / (pool.length * 8))))
+    const board = new TraceBoard<TxTrace | TxEffects>(txs.length)
+    const mode = this.opts.effects !== false && bal === undefined && effectsEligible(blockCommon(req), block, req.generate === true) ? 'effects' : 'traces'
+    const profile: ParallelProfile = { totalMs: 0, beforeMs: 0, txsMs: 0, afterMs: 0, execMs: 0, replayMs: 0, waitMs: 0, own: 0, replayed: 0, reexecuted: 0, workerMs: 0, traceBytes: 0, mainShare: share }
+    // Small batches: with sharing, a trace that arrives late is a transaction the main thread runs itself.
+    const batch = Math.max(1, Math.min(this.opts.share === false ? 32 : 4, Math.ceil(txs.length / (pool.length * 8))))
+    const finished: Promise<void>[] = []
     pool.forEach((pw, w) => {
-      const indices = assigned[w]!.sort((a, b) => a - b)
+      const indices = runs[w]!
       if (indices.length === 0) return
       const id = this.nextId++
       const pending = new Set(indices)
@@ -318,25 +357,34 @@ export class ParallelExecutor implements Executor {
         parentStateRoot: req.parent.stateRoot,
         useFlat,
         indices,
-        pubkeys,
         batch,
         ...(this.opts.workerDelayMs !== undefined ? { delayMs: this.opts.workerDelayMs } : {}),
         ...(bal !== undefined ? { bal } : {}),
         cancel: board.cancel,
+        mode,
       }
+      let done!: () => void
+      finished.push(new Promise<void>((resolve) => (done = resolve)))
       const onReply = (r: SpecReply): boolean => {
-        if (board.finished) return !r.ok || r.kind === 'done' // the block is over: nothing to report
+        if (r.ok && r.kind === 'done') {
+          profile.workerMs += r.busyMs
+          profile.traceBytes += r.traceBytes
+        }
+        const last = !r.ok || r.kind === 'done'
+        if (last) done()
+        if (board.finished) return last // the block is over: nothing to report
         if (!r.ok) {
           this.opts.onFallback?.(`worker error: ${r.error}`)
           this.opts.logger?.warn({ err: r.error }, 'Speculation worker failed; its transactions run on the main thread')
           board.abandon(pending)
           return true
         }
-        if (r.kind === 'traces') {
+        if (r.kind === 'traces' || r.kind === 'effects') {
+          const items: (TxTrace | TxEffects | null)[] = r.kind === 'traces' ? r.traces : r.effects
           r.indices.forEach((i, k) => {
             pending.delete(i)
             board.pubkeys[i] = r.pubkeys[k] ?? null
-            board.set(i, r.traces[k] ?? null)
+            board.set(i, items[k] ?? null)
           })
           return false
         }
@@ -344,14 +392,69 @@ export class ParallelExecutor implements Executor {
         return true
       }
       if (pw.failed !== undefined) return onReply({ id, ok: false, error: pw.failed })
-      pw.handlers.set(id, onReply)
-      pw.worker.postMessage({ type: 'job', ...job } satisfies WorkerMessage)
+      // Replies come on a port of their own, read synchronously between transactions (board.poll)
+      // and by the event loop while the main thread waits; a worker that dies reports through
+      // its handler.
+      const { port1, port2 } = new MessageChannel()
+      let closed = false
+      const handle = (r: SpecReply): void => {
+        if (closed) return
+        if (onReply(r)) {
+          closed = true
+          pw.handlers.delete(id)
+          port1.close()
+        }
+      }
+      port1.on('message', handle)
+      port1.unref()
+      board.addSource(() => {
+        for (let m = receiveMessageOnPort(port1); m !== undefined && !closed; m = receiveMessageOnPort(port1)) handle(m.message as SpecReply)
+      })
+      pw.handlers.set(id, (r) => (handle(r), true))
+      pw.worker.postMessage({ type: 'job', ...job, port: port2 } satisfies WorkerMessage, [port2])
     })
-    return board
+    return { board, mode, splitIndex, workerGas, profile, done: Promise.all(finished).then(() => undefined) }
   }
 
   /** The sequential executor's body, with each transaction's top-level call replayed from its trace. */
-  private async executeWithTraces(req: ExecuteRequest, traces: TraceBoard): Promise<ExecutionOutcome> {
+  /**
+   * The block through runEffectsBlock (block-runner.ts): runBlock's steps, with every transaction
+   * whose recorded effects still hold applied instead of run.
+   */
+  private async executeWithEffects(req: ExecuteRequest, spec: Speculation<TxEffects>): Promise<ExecutionOutcome> {
+    const { block, parent } = req
+    const board = spec.board
+    const base = isSyncReader(req.base) ? viaGetSync(req.base) : req.base
+    const flat = await flatReaderAt(req.base, parent.hash())
+    const { overlay, stateManager } = openBlockState(base, parent.stateRoot, flat)
+    const common = blockCommon(req)
+    const vm = await createVM({ common, stateManager, blockchain: new AncestorHashes(parent, req.headerByHash) })
+    const share = this.opts.share !== false
+    const source: EffectsSource = {
+      progress: (i) => board.progress(i),
+      effects: (i, wait) => (wait ? board.get(i) : board.peek(i)),
+      pubkey: (i) => board.pubkeys[i],
+    }
+    let run
+    try {
+      run = await runEffectsBlock(vm, block, source, { share })
+    } catch (err) {
+      if (isInternalError(err)) throw err
+      throw new InvalidBlockError('execution', errorMessage(err))
+    }
+    const { result, counters: c } = run
+    spec.counters = { ownGas: c.ownGas, replayGas: c.appliedGas, firstTxAt: c.firstTxAt, lastTxAt: c.lastTxAt }
+    this.stats.blocks++
+    this.stats.txs += block.transactions.length
+    this.stats.reexecuted += c.reexecutions
+    this.stats.replayed += c.applied
+    const stateDiff = await computeStateDiff(base, parent.stateRoot, stateManager, flat)
+    Object.assign(spec.profile, { execMs: c.execMs, replayMs: c.applyMs, waitMs: c.waitMs, own: c.own, replayed: c.applied, reexecuted: c.reexecutions })
+    return assembleOutcome(block, common, result, { stateDiff, writes: overlay.ops(), executor: 'parallel', reexecutions: c.reexecutions })
+  }
+
+  private async executeWithTraces(req: ExecuteRequest, spec: Speculation<TxTrace>): Promise<ExecutionOutcome> {
+    const traces = spec.board
     const { block, parent } = req
     // Trie nodes and code through LevelDB's synchronous get: no thread-pool round trip per node.
     const base = isSyncReader(req.base) ? viaGetSync(req.base) : req.base
@@ -361,7 +464,8 @@ export class ParallelExecutor implements Executor {
     const common = blockCommon(req)
     const vm = await createVM({ common, stateManager, blockchain: new AncestorHashes(parent, req.headerByHash) })
     journalEvmBalCheckpoints(vm.evm) // EIP-7928: no deep copy of the access list per call frame
-    const replay = installReplay(vm, traces)
+    const replay = installReplay(vm, traces, { share: this.opts.share !== false })
+    spec.counters = replay
 
     let result
     try {
@@ -374,10 +478,44 @@ export class ParallelExecutor implements Executor {
     this.stats.txs += block.transactions.length
     const reexecutions = replay.reexecutions
     this.stats.reexecuted += reexecutions
-    this.stats.replayed += block.transactions.length - reexecutions
+    this.stats.replayed += block.transactions.length - reexecutions - replay.own
     const stateDiff = await computeStateDiff(base, parent.stateRoot, stateManager, flat)
+    const p = spec.profile
+    Object.assign(p, { execMs: replay.execMs, replayMs: replay.replayMs, waitMs: replay.waitMs, own: replay.own, reexecuted: reexecutions })
+    p.replayed = block.transactions.length - reexecutions - replay.own
     return assembleOutcome(block, common, result, { stateDiff, writes: overlay.ops(), executor: 'parallel', reexecutions })
   }
+}
+
+/** One block's speculation: where its traces (or effects) arrive, how it was split, what it cost. */
+interface Speculation<T> {
+  board: TraceBoard<T>
+  mode: 'traces' | 'effects'
+  /** The first transaction given to a worker (the main thread runs those before it itself). */
+  splitIndex: number
+  /** Gas limits (millions) of the transactions given to workers. */
+  workerGas: number
+  profile: ParallelProfile
+  counters?: Pick<ReplayCounters, 'ownGas' | 'replayGas' | 'firstTxAt' | 'lastTxAt'>
+  /** Every worker has reported the end of its job. */
+  done: Promise<void>
+}
+
+/**
+ * Indices [from, gas.length) cut into `parts` contiguous runs of about equal gas (some may be
+ * empty). Each run is speculated in order by one worker.
+ */
+export function contiguousRuns(gas: readonly number[], from: number, parts: number): number[][] {
+  const runs: number[][] = Array.from({ length: parts }, () => [])
+  let total = 0
+  for (let i = from; i < gas.length; i++) total += gas[i]!
+  let acc = 0
+  for (let i = from; i < gas.length; i++) {
+    const k = total === 0 ? 0 : Math.min(parts - 1, Math.floor(((acc + gas[i]! / 2) / total) * parts))
+    runs[k]!.push(i)
+    acc += gas[i]!
+  }
+  return runs
 }
 
 function blockCommon(req: ExecuteRequest): Common {

@@ -1,5 +1,9 @@
-// The sequential executor: ethereumjs' runBlock over the block's own state overlay. It is the
-// reference every other executor is compared against.
+// The sequential executor: ethereumjs' runBlock over the block's own state overlay, on one thread.
+// By default it reads state the fast way (trie nodes and flat tables through LevelDB's synchronous
+// get, flat tables on cache misses, undo-log EIP-7928 checkpoints): the node's single-threaded
+// executor and the benchmark's reference. `stock: true` is ethereumjs' own read path (trie walks
+// through async gets, the library's checkpoints): the reference the differential tests compare
+// every other executor against.
 import type { Block, BlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { createVM, runBlock, type AfterBlockEvent, type RunBlockResult, type VM } from '@ethereumjs/vm'
@@ -8,7 +12,9 @@ import { StorageError } from '../db/errors.ts'
 import type { KVReader } from '../db/interface.ts'
 import { AncestorHashes, type HeaderByHash } from './ancestors.ts'
 import type { ExecutionOutcome } from './outcome.ts'
-import { computeStateDiff, openBlockState } from './state.ts'
+import { isSyncReader, viaGetSync } from '../db/interface.ts'
+import { journalEvmBalCheckpoints } from './bal-journal.ts'
+import { computeStateDiff, flatReaderAt, openBlockState } from './state.ts'
 
 export interface ExecuteRequest {
   block: Block
@@ -46,19 +52,32 @@ export interface SequentialOptions {
    * that check the batched flush against the library.
    */
   libraryFlush?: boolean
+  /**
+   * ethereumjs' stock read path: every cache miss walks the trie through async gets, and the
+   * library's own EIP-7928 checkpoints. Same outcomes, 2-3x slower; the differential tests'
+   * reference, because it shares the least code with the fast paths.
+   */
+  stock?: boolean
 }
 
 export class SequentialExecutor implements Executor {
   readonly kind = 'sequential' as const
   private readonly libraryFlush: boolean
+  private readonly stock: boolean
 
   constructor(opts: SequentialOptions = {}) {
     this.libraryFlush = opts.libraryFlush === true
+    this.stock = opts.stock === true
   }
 
   async execute(req: ExecuteRequest): Promise<ExecutionOutcome> {
     const { block, parent } = req
-    const { overlay, stateManager } = openBlockState(req.base, parent.stateRoot)
+    const fast = !this.stock && isSyncReader(req.base)
+    // Trie nodes and code through LevelDB's synchronous get: no thread-pool round trip per node.
+    const base = fast && isSyncReader(req.base) ? viaGetSync(req.base) : req.base
+    // Cache misses read the flat tables when they describe the parent (no trie walk per read).
+    const flat = fast ? await flatReaderAt(req.base, parent.hash()) : undefined
+    const { overlay, stateManager } = openBlockState(base, parent.stateRoot, flat, { stock: this.stock })
     if (this.libraryFlush) stateManager.batchedFlush = false
     const common = req.common.copy()
     common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp })
@@ -67,6 +86,7 @@ export class SequentialExecutor implements Executor {
       stateManager,
       blockchain: new AncestorHashes(parent, req.headerByHash),
     })
+    if (fast) journalEvmBalCheckpoints(vm.evm) // EIP-7928: no deep copy of the access list per call frame
     let result
     try {
       result = await runRequest(vm, req)
@@ -74,7 +94,7 @@ export class SequentialExecutor implements Executor {
       if (isInternalError(err)) throw err
       throw new InvalidBlockError('execution', errorMessage(err))
     }
-    const stateDiff = await computeStateDiff(req.base, parent.stateRoot, stateManager)
+    const stateDiff = await computeStateDiff(base, parent.stateRoot, stateManager, flat)
     return assembleOutcome(block, common, result, { stateDiff, writes: overlay.ops(), executor: 'sequential', reexecutions: 0 })
   }
 }

@@ -20,6 +20,8 @@ import {
   RLP_EMPTY_STRING,
   unprefixedHexToBytes,
   ValueEncoding,
+  EthereumJSErrorWithoutCode,
+  unpadBytes,
 } from '@ethereumjs/util'
 import { RLP } from '@ethereumjs/rlp'
 import { keccak256 } from '../util/keccak.ts'
@@ -58,6 +60,14 @@ export class FlatReadStateManager extends MerkleStateManager {
    * put per slot and account. false: the library's own flush (kept for the tests that compare).
    */
   batchedFlush = true
+  /**
+   * ethereumjs 10.1's putStorage writes every slot through to the account's storage trie (its
+   * cache put returns nothing, so the `??` fallback always runs): each SSTORE re-hashes a trie
+   * path, writes nodes that are superseded at once and moves the account's storageRoot. false:
+   * slots stay in the cache until the block's flush, which writes them all (same roots). true:
+   * the library's behaviour (the stock executor, the differential tests' reference).
+   */
+  writeThroughStorage = false
   protected readonly flat: SyncKVReader | undefined
   /** Accounts written this block (their trie entry may no longer be the parent's). */
   private readonly written = new Set<string>()
@@ -156,7 +166,13 @@ export class FlatReadStateManager extends MerkleStateManager {
       if (slots === undefined) this.writtenSlots.set(hex, (slots = new Set()))
       slots.add(bytesToHex(slot))
     }
-    return super.putStorage(address, slot, value)
+    const cache = this._caches?.storage
+    if (this.writeThroughStorage || cache === undefined) return super.putStorage(address, slot, value)
+    // The library's checks, then the cache only (see writeThroughStorage).
+    if (slot.length !== 32) throw EthereumJSErrorWithoutCode('Storage key must be 32 bytes long')
+    if (value.length > 32) throw EthereumJSErrorWithoutCode('Storage value cannot be longer than 32 bytes')
+    if ((await this.getAccount(address)) === undefined) throw EthereumJSErrorWithoutCode('putStorage() called on non-existing account')
+    cache.put(address, slot, RLP.encode(unpadBytes(value)))
   }
   override async clearStorage(address: Address): Promise<void> {
     this.resetStorage(address)
@@ -271,11 +287,13 @@ export interface BlockState {
 /**
  * A fresh state at `root` whose writes go to a new Overlay over `base`. With `flat` (a synchronous
  * reader of flat tables that describe the state at `root`), cache misses read those tables.
+ * `stock`: storage writes go through to the tries as in ethereumjs (see writeThroughStorage).
  */
-export function openBlockState(base: KVReader, root: Uint8Array, flat?: SyncKVReader): BlockState {
+export function openBlockState(base: KVReader, root: Uint8Array, flat?: SyncKVReader, opts: { stock?: boolean } = {}): BlockState {
   const overlay = new Overlay(base)
   const trie = openTrie(overlay, root)
   const stateManager = new RecordingStateManager({ trie, caches: new Caches() }, flat)
+  if (opts.stock === true) stateManager.writeThroughStorage = true
   return { overlay, stateManager }
 }
 

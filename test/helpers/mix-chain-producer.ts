@@ -66,7 +66,7 @@ export class MixChainProducer {
   private readonly kv = new MemoryKV()
   // ethereumjs' own per-put trie flush: the headers' state roots then check the batched flush
   // (state.ts) of every executor the chain runs.
-  private readonly sealer = new SequentialExecutor({ libraryFlush: true })
+  private readonly sealer = new SequentialExecutor({ libraryFlush: true, stock: true })
   private readonly headers = new Map<string, BlockHeader>()
   private head: BlockHeader | undefined
   private withdrawalIndex = 0n

@@ -21,8 +21,12 @@ const SUITES = ['fselmo-fixtures_eest/blockchain_tests', 'ethereum-tests/Blockch
 const WORKERS = [1, 2, 4, 8]
 
 const limit = Number(process.env['PARALLAX_PARALLEL_FIXTURES'] ?? 0)
-const lanes = WORKERS.map((workers) =>
-  lane(`${workers} worker${workers > 1 ? 's' : ''}`, (onFallback) => new ParallelExecutor({ workers, minTxs: 1, workerDelayMs: 1, onFallback })),
+// Every transaction from speculation (no work sharing): effects at 1 and 4 workers, replayed call
+// traces at 2 and 8 (blocks effects cannot take use traces on every lane).
+const lanes = WORKERS.map((workers, k) =>
+  lane(`${workers} worker${workers > 1 ? 's' : ''}, ${k % 2 === 0 ? 'effects' : 'traces'}`, (onFallback) =>
+    new ParallelExecutor({ workers, minTxs: 1, workerDelayMs: 1, share: false, effects: k % 2 === 0, onFallback }),
+  ),
 )
 t.teardown(() => Promise.all(lanes.map((l) => l.executor.close())))
 

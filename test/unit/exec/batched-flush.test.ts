@@ -26,7 +26,7 @@ t.test('batched flush = library flush on random blocks', async (t) => {
       30_000_000n,
     )
     try {
-      const library = await new SequentialExecutor({ libraryFlush: true }).execute(bb.request())
+      const library = await new SequentialExecutor({ libraryFlush: true, stock: true }).execute(bb.request())
       const batched = await new SequentialExecutor().execute(bb.request())
       const diff = diffOutcomes(library, batched)
       t.same(diff.filter((d) => !d.startsWith('writes')), [], `seed ${seed}: same outcome apart from superseded nodes`)

@@ -48,9 +48,18 @@ const seeds: number[] =
 t.test(`parallel = sequential on random chains (${BLOCKS} blocks; fixed seed ${BASE_SEED}, random seed ${randomSeed})`, async (t) => {
   t.comment(`random seed ${randomSeed} (replay: PARALLAX_DIFF_SEED=${randomSeed}); chain seeds ${seeds.join(', ')}`)
   const runRng = new Rng(randomSeed, 'parallel-chain-lanes')
-  const lanes = [1, 2, 3, 4].map((workers) => {
+  // Waiting lanes take every transaction from speculation (effects or call traces); the sharing
+  // lane lets the main thread run what has not arrived, with random worker delays.
+  const modes = [
+    { workers: 1, share: false, effects: true },
+    { workers: 2, share: false, effects: false },
+    { workers: 3, share: true, effects: true },
+    { workers: 4, share: false, effects: true },
+  ]
+  const lanes = modes.map(({ workers, share, effects }) => {
     const workerDelayMs = runRng.int(1, 3)
-    return lane(`${workers} worker${workers > 1 ? 's' : ''}, delay ≤${workerDelayMs} ms`, (onFallback) => new ParallelExecutor({ workers, minTxs: 1, workerDelayMs, onFallback }))
+    const name = `${workers} worker${workers > 1 ? 's' : ''}, ${effects ? 'effects' : 'traces'}${share ? ', sharing' : ''}, delay ≤${workerDelayMs} ms`
+    return lane(name, (onFallback) => new ParallelExecutor({ workers, minTxs: 1, workerDelayMs, share, effects, onFallback }))
   })
   t.teardown(() => Promise.all(lanes.map((l) => l.executor.close())))
   const diff = new Differential(lanes)

@@ -36,6 +36,10 @@ t.test('each difference is named', async (t) => {
   t.same(diffOutcomes(outcome(), outcome({ gasUsed: 1n })), ['gasUsed'])
   t.same(diffOutcomes(outcome(), outcome({ stateRoot: new Uint8Array(32).fill(1) })), ['stateRoot'])
   t.same(diffOutcomes(outcome(), outcome({ writes: [] })), ['writes (1 vs 0)'])
+  // against the stock executor: fewer writes pass, a write it did not make does not
+  t.same(diffOutcomes(outcome(), outcome({ writes: [] }), { writes: 'subset' }), [])
+  const other = [{ type: 'put' as const, key: Uint8Array.of(9), value: Uint8Array.of(9) }]
+  t.same(diffOutcomes(outcome(), outcome({ writes: other }), { writes: 'subset' }), ['writes (1 of 1 not written by the reference)'])
   t.same(diffOutcomes(outcome(), outcome({ blockValue: 5n })), ['blockValue'])
 })
 

@@ -1,0 +1,233 @@
+// The parallel executor's block loop for blocks whose transactions it can take as recorded effects
+// (effects.ts): the same steps as ethereumjs' runBlock in non-generate mode — the EIP-4788 and
+// EIP-2935 system calls, every transaction, withdrawals, EIP-7685 requests, the state root and the
+// header checks — except that a transaction whose speculation holds is applied from its recorded
+// reads and writes instead of being run by runTx on this thread. Every other transaction (no
+// speculation in time, a read that no longer holds, the fee recipient used) runs through the
+// library's runTx as in runBlock. The system calls, withdrawals and requests are the library's own
+// functions (loaded from @ethereumjs/vm's files: its package does not export them).
+//
+// Not taken here (the caller uses runBlock with trace replay instead): sealing (`generate`),
+// EIP-7928 block access lists (Amsterdam), binary trees, proof-of-work and clique blocks, the DAO
+// block, and chains before Spurious Dragon (EIP-158 cleanup is assumed by the fee credit below).
+import { genRequestsRoot } from '@ethereumjs/block'
+import type { Block } from '@ethereumjs/block'
+import { ConsensusType, Hardfork, type Common } from '@ethereumjs/common'
+import type { EVM } from '@ethereumjs/evm'
+import { RLP } from '@ethereumjs/rlp'
+import type { TypedTransaction } from '@ethereumjs/tx'
+import { Account, Address, bytesToHex, type CLRequest, type CLRequestType, equalsBytes, GWEI_TO_WEI, KECCAK256_RLP } from '@ethereumjs/util'
+import { Bloom, encodeReceipt, runTx, type RunTxResult, type TxReceipt, type VM } from '@ethereumjs/vm'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { updateTrie } from '../db/trie-batch.ts'
+import { applyEffects, type EffectsTarget, type TxEffects } from './effects.ts'
+import type { RequestResult } from './sequential.ts'
+
+/** The pieces of runBlock that @ethereumjs/vm does not export (same functions runBlock calls). */
+interface VmInternals {
+  accumulateParentBeaconBlockRoot(vm: VM, root: Uint8Array, timestamp: bigint): Promise<void>
+  accumulateParentBlockHash(vm: VM, number: bigint, parentHash: Uint8Array): Promise<void>
+  rewardAccount(evm: EVM, address: Address, reward: bigint, common: Common): Promise<Account>
+  accumulateRequests(vm: VM, txResults: RunTxResult[], blockGasLimit: bigint, generate?: boolean): Promise<CLRequest<CLRequestType>[]>
+}
+
+let internals: Promise<VmInternals> | undefined
+
+/** Loads runBlock's unexported helpers from the installed @ethereumjs/vm (throws if they moved). */
+export function vmInternals(): Promise<VmInternals> {
+  internals ??= (async () => {
+    const index = import.meta.resolve('@ethereumjs/vm')
+    const rb = (await import(new URL('./runBlock.js', index).href)) as Record<string, unknown>
+    const rq = (await import(new URL('./requests.js', index).href)) as Record<string, unknown>
+    const pick: Record<string, unknown> = { ...rb, accumulateRequests: rq['accumulateRequests'] }
+    for (const name of ['accumulateParentBeaconBlockRoot', 'accumulateParentBlockHash', 'rewardAccount', 'accumulateRequests'] as const) {
+      if (typeof pick[name] !== 'function') throw new Error(`@ethereumjs/vm no longer has ${name} where Parallax expects it`)
+    }
+    return pick as unknown as VmInternals
+  })()
+  return internals
+}
+
+/** Whether runEffectsBlock can take this block (see the file comment). */
+export function effectsEligible(common: Common, block: Block, generate: boolean): boolean {
+  if (generate) return false
+  if (common.isActivatedEIP(7928) || common.isActivatedEIP(7864) || common.isActivatedEIP(8037)) return false
+  if (common.consensusType() !== ConsensusType.ProofOfStake) return false
+  if (!common.gteHardfork(Hardfork.SpuriousDragon)) return false
+  return !(common.hardforkIsActiveOnBlock(Hardfork.Dao, block.header.number) && block.header.number === common.hardforkBlock(Hardfork.Dao))
+}
+
+/** What the loop asks for each transaction: its effects if they have arrived (null: none will come). */
+export interface EffectsSource {
+  /** The main thread is at transaction `i` (workers skip what it has reached). */
+  progress(i: number): void
+  /** Effects of transaction `i` if there, else undefined; with `wait`, waits for them. */
+  effects(i: number, wait: boolean): TxEffects | null | undefined | Promise<TxEffects | null>
+  /** Sender public key a worker recovered for transaction `i`. */
+  pubkey(i: number): Uint8Array | null | undefined
+}
+
+export interface EffectsCounters {
+  applied: number
+  own: number
+  reexecutions: number
+  /** Why each refused transaction was run here (index → reason). */
+  reasons: Map<number, string>
+  ownGas: number
+  appliedGas: number
+  execMs: number
+  applyMs: number
+  waitMs: number
+  firstTxAt: number
+  lastTxAt: number
+}
+
+/**
+ * Runs `block` on `vm` (its state manager opened at the parent state, no checkpoint open) as
+ * runBlock does, applying transactions from `source` where their effects hold. Throws what
+ * runBlock would throw for an invalid block.
+ */
+export async function runEffectsBlock(vm: VM, block: Block, source: EffectsSource, opts: { share: boolean }): Promise<{ result: RequestResult; counters: EffectsCounters }> {
+  const lib = await vmInternals()
+  const c: EffectsCounters = { applied: 0, own: 0, reexecutions: 0, reasons: new Map(), ownGas: 0, appliedGas: 0, execMs: 0, applyMs: 0, waitMs: 0, firstTxAt: 0, lastTxAt: 0 }
+  const common = vm.common
+  const header = block.header
+  const sm = vm.stateManager as unknown as EffectsTarget
+  await vm.evm.journal.checkpoint()
+  let body: TxLoopResult
+  let requests: CLRequest<CLRequestType>[] | undefined
+  let requestsHash: Uint8Array | undefined
+  try {
+    if (common.isActivatedEIP(4788)) await lib.accumulateParentBeaconBlockRoot(vm, header.parentBeaconBlockRoot!, header.timestamp)
+    if (common.isActivatedEIP(2935)) await lib.accumulateParentBlockHash(vm, header.number, header.parentHash)
+    body = await txLoop(vm, block, source, sm, c, opts.share)
+    if (common.isActivatedEIP(4895)) {
+      for (const w of block.withdrawals ?? []) await lib.rewardAccount(vm.evm as EVM, w.address, w.amount * GWEI_TO_WEI, common)
+      await vm.evm.journal.cleanup()
+    }
+    if (block.common.isActivatedEIP(7685)) {
+      requests = await lib.accumulateRequests(vm, body.results, header.gasLimit, false)
+      requestsHash = genRequestsRoot(requests, common.customCrypto.sha256 ?? sha256)
+    }
+  } catch (err) {
+    await vm.evm.journal.revert()
+    throw err
+  }
+  const stateRoot = await vm.stateManager.getStateRoot()
+  const fail = (what: string): Error => new Error(`${what} (block ${header.number} ${bytesToHex(block.hash())})`)
+  try {
+    if (requestsHash !== undefined && (header.requestsHash === undefined || !equalsBytes(header.requestsHash, requestsHash))) throw fail('invalid requestsHash')
+    if (!equalsBytes(body.receiptsRoot, header.receiptTrie)) throw fail('invalid receiptTrie')
+    if (!equalsBytes(body.bloom.bitvector, header.logsBloom)) throw fail('invalid bloom')
+    if (body.gasUsed !== header.gasUsed) throw fail('invalid gasUsed')
+    if (!equalsBytes(stateRoot, header.stateRoot)) throw fail(`invalid block stateRoot, got: ${bytesToHex(stateRoot)}, want: ${bytesToHex(header.stateRoot)}`)
+  } catch (err) {
+    await vm.evm.journal.revert()
+    throw err
+  }
+  await vm.evm.journal.commit()
+  const result: RequestResult = {
+    receipts: body.receipts,
+    logsBloom: body.bloom.bitvector,
+    results: body.results,
+    stateRoot,
+    gasUsed: body.gasUsed,
+    receiptsRoot: body.receiptsRoot,
+    preimages: new Map(),
+    ...(requestsHash !== undefined ? { requestsHash, requests: requests! } : {}),
+  }
+  return { result, counters: c }
+}
+
+interface TxLoopResult {
+  bloom: Bloom
+  gasUsed: bigint
+  receipts: TxReceipt[]
+  results: RunTxResult[]
+  receiptsRoot: Uint8Array
+}
+
+async function txLoop(vm: VM, block: Block, source: EffectsSource, sm: EffectsTarget, c: EffectsCounters, share: boolean): Promise<TxLoopResult> {
+  const header = block.header
+  const bloom = new Bloom(undefined, vm.common)
+  let gasUsed = 0n
+  let receiptGasUsed = 0n
+  const receipts: TxReceipt[] = []
+  const results: RunTxResult[] = []
+  const encoded: { key: Uint8Array; value: Uint8Array }[] = []
+  const txs = block.transactions
+  const coinbase = header.coinbase
+  for (let i = 0; i < txs.length; i++) {
+    if (i === 0) c.firstTxAt = performance.now()
+    const tx = txs[i]!
+    if (header.gasLimit < tx.gasLimit + gasUsed) throw new Error(`tx has a higher gas limit than the block (block ${header.number})`)
+    source.progress(i)
+    const gas = Number(tx.gasLimit) / 1e6
+    let fx = source.effects(i, !share)
+    if (fx instanceof Promise) {
+      const t = performance.now()
+      fx = await fx
+      c.waitMs += performance.now() - t
+    }
+    let res: RunTxResult | undefined
+    if (fx !== undefined && fx !== null) {
+      const t = performance.now()
+      const refused = await applyEffects(sm, fx)
+      if (refused === undefined) {
+        res = await creditAndResult(vm, coinbase, fx, receiptGasUsed)
+        c.applied++
+        c.appliedGas += gas
+      } else {
+        c.reexecutions++
+        c.reasons.set(i, refused)
+        if (process.env['PARALLAX_TRACE_DEBUG'] !== undefined) process.stderr.write(`tx ${i}: effects refused: ${refused}\n`)
+      }
+      c.applyMs += performance.now() - t
+    } else if (fx === null) {
+      c.reexecutions++
+      c.reasons.set(i, 'no speculation')
+    } else c.own++
+    if (res === undefined) {
+      const pk = source.pubkey(i)
+      if (pk !== null && pk !== undefined && Object.isFrozen(tx) && (tx as TypedTransaction).cache.senderPubKey === undefined) tx.cache.senderPubKey = pk
+      const t = performance.now()
+      res = await runTx(vm, { tx, block, blockGasUsed: receiptGasUsed })
+      c.execMs += performance.now() - t
+      c.ownGas += gas
+    }
+    results.push(res)
+    gasUsed += res.blockGasSpent ?? res.totalGasSpent
+    receiptGasUsed += res.totalGasSpent
+    bloom.or(res.bloom)
+    receipts.push(res.receipt)
+    encoded.push({ key: RLP.encode(i), value: encodeReceipt(res.receipt, tx.type) })
+  }
+  c.lastTxAt = performance.now()
+  const receiptsRoot = encoded.length === 0 ? KECCAK256_RLP : (await updateTrie(async () => undefined, KECCAK256_RLP, encoded)).root
+  return { bloom, gasUsed, receipts, results, receiptsRoot }
+}
+
+/**
+ * runTx's fee credit for an applied transaction (the same getAccount, putAccount through the
+ * journal and EIP-158 cleanup), and its RunTxResult with the receipt's cumulative gas set.
+ */
+async function creditAndResult(vm: VM, coinbase: Address, fx: TxEffects, blockGasUsed: bigint): Promise<RunTxResult> {
+  const r = fx.result
+  const miner = (await vm.stateManager.getAccount(coinbase)) ?? new Account()
+  miner.balance += r.minerValue
+  await vm.evm.journal.putAccount(coinbase, miner)
+  await vm.evm.journal.cleanup()
+  const receipt = { ...r.receipt, cumulativeBlockGasUsed: blockGasUsed + r.totalGasSpent } as TxReceipt
+  // Only what runBlock and the executors read of a RunTxResult is carried (no execResult).
+  return {
+    receipt,
+    bloom: new Bloom(r.bloom, vm.common),
+    totalGasSpent: r.totalGasSpent,
+    blockGasSpent: r.blockGasSpent,
+    amountSpent: r.amountSpent,
+    gasRefund: r.gasRefund,
+    minerValue: r.minerValue,
+    ...(r.createdAddress !== undefined ? { createdAddress: new Address(r.createdAddress) } : {}),
+    ...(r.blobGasUsed !== undefined ? { blobGasUsed: r.blobGasUsed } : {}),
+  } as unknown as RunTxResult
+}
