@@ -102,7 +102,7 @@ export const NODE_DEFAULTS: NodeFlags = {
   httpPort: 8545,
   httpApi: ['eth', 'net', 'web3'],
   execParallel: true,
-  execWorkers: availableParallelism(),
+  execWorkers: Math.max(1, availableParallelism() - 1), // the main thread executes too (work sharing)
   metrics: false,
   metricsAddr: '127.0.0.1',
   metricsPort: 9001,
@@ -143,7 +143,7 @@ export function execOptions(): Option[] {
       .argParser(boolValue)
       .default(NODE_DEFAULTS.execParallel),
     new Option('--no-exec.parallel', 'execute blocks with the sequential executor'),
-    new Option('--exec.workers <n>', 'worker threads of the parallel executor').argParser(intInRange(1, 1024)).default(workers, `number of cores, ${workers}`),
+    new Option('--exec.workers <n>', 'worker threads of the parallel executor').argParser(intInRange(1, 1024)).default(workers, `cores − 1, ${workers}`),
   ]
 }
 

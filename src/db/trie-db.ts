@@ -16,6 +16,13 @@ export interface KVSink extends KVReader {
  */
 export class TrieNodeDB implements DB<string, Uint8Array> {
   readonly sink: KVSink
+  /**
+   * Keys a get found in the sink. ethereumjs' checkpoint DB writes every node it read inside a
+   * checkpoint back on commit; those nodes are already stored (and content-addressed: same key,
+   * same bytes), so their puts are dropped. The writes of a block are then exactly its new nodes,
+   * whichever nodes its execution happened to read.
+   */
+  private readonly stored = new Set<string>()
 
   constructor(sink: KVSink) {
     this.sink = sink
@@ -28,9 +35,13 @@ export class TrieNodeDB implements DB<string, Uint8Array> {
   }
 
   async get(k: string): Promise<Uint8Array | undefined> {
-    return this.sink.get(TrieNodeDB.mapKey(k))
+    const v = await this.sink.get(TrieNodeDB.mapKey(k))
+    if (v !== undefined) this.stored.add(k)
+    return v
   }
   async put(k: string, v: Uint8Array): Promise<void> {
+    if (this.stored.has(k)) return
+    this.stored.add(k)
     await this.sink.put(TrieNodeDB.mapKey(k), v)
   }
   async del(_k: string): Promise<void> {

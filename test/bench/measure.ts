@@ -5,6 +5,7 @@ import { MerkleStateManager } from '@ethereumjs/statemanager'
 import { bytesToHex } from '@ethereumjs/util'
 import type { ExecutionOutcome } from '../../src/exec/outcome.ts'
 import type { Executor } from '../../src/exec/sequential.ts'
+import type { ParallelProfile } from '../../src/exec/parallel.ts'
 import type { BenchBlock } from './setup.ts'
 
 export interface RunSample {
@@ -12,6 +13,8 @@ export interface RunSample {
   reexecutions: number
   /** Reported by the executor (outcome.timings.stateRootMs or outcome.stateRootMs), if it does. */
   stateRootMs?: number
+  /** Where the parallel executor's time went on this run (its lastProfile), if it reports one. */
+  profile?: ParallelProfile
 }
 
 /** The consensus fields of an outcome, hex, for comparing outcomes with each other and the header. */
@@ -67,7 +70,11 @@ export async function timeOnce(executor: Executor, block: BenchBlock): Promise<{
   const outcome = await executor.execute(req)
   const ms = performance.now() - t
   const sr = reportedStateRootMs(outcome)
-  return { sample: { ms, reexecutions: outcome.reexecutions, ...(sr !== undefined ? { stateRootMs: sr } : {}) }, print: rootPrint(outcome) }
+  const profile = (executor as { lastProfile?: ParallelProfile }).lastProfile
+  return {
+    sample: { ms, reexecutions: outcome.reexecutions, ...(sr !== undefined ? { stateRootMs: sr } : {}), ...(profile !== undefined ? { profile } : {}) },
+    print: rootPrint(outcome),
+  }
 }
 
 /**

@@ -1,8 +1,10 @@
-// `npm run bench`: sequential vs parallel execution of the benchmark workloads on this machine, in
-// one run. Each workload's block is built once (LevelDB genesis + buildOnParent); both executors
-// then execute it N times over fresh state overlays (they never commit), interleaved, medians
-// reported. Flags: --gas 30M|300M, --runs N, --warmup N, --json [--out file], --only <names>,
-// --executor <module>, --seed N, --builder runBlock|buildOnParent. See test/bench/README.md.
+// `npm run bench`: the fast sequential executor (the reference: same read path as the parallel
+// one), the stock sequential executor (ethereumjs' own read path, for context) and the parallel
+// executor on the benchmark workloads, in one run. Each workload's block is built once; every
+// executor then executes it N times over fresh state overlays (they never commit), interleaved,
+// medians reported. Flags: --gas 30M|300M, --runs N, --warmup N, --json [--out file], --only
+// <names>, --executor <module>, --seed N, --builder runBlock|buildOnParent, --contention (a
+// CPU-bound process busy during the timed runs). See test/bench/README.md.
 import { existsSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import { cpus, totalmem } from 'node:os'
@@ -10,6 +12,7 @@ import { resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import { setFlagsFromString } from 'node:v8'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { runInNewContext } from 'node:vm'
 import { nativeSecp256k1 } from '../../src/exec/crypto.ts'
 import { SequentialExecutor } from '../../src/exec/sequential.ts'
@@ -35,6 +38,7 @@ interface Options {
   executor?: string
   seed: number
   builder: BlockBuilderKind
+  contention: boolean
 }
 
 function parseOptions(argv: string[]): Options {
@@ -50,6 +54,7 @@ function parseOptions(argv: string[]): Options {
       executor: { type: 'string' },
       seed: { type: 'string', default: String(DEFAULT_SEED) },
       builder: { type: 'string', default: 'runBlock' },
+      contention: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -60,6 +65,7 @@ function parseOptions(argv: string[]): Options {
         'usage: npm run bench -- [--gas 30M|300M] [--runs N] [--warmup N] [--json [--out FILE]]',
         '                        [--only NAME[,NAME...]] [--executor MODULE|none] [--seed N]',
         '                        [--builder runBlock|buildOnParent]   (buildOnParent is quadratic: small gas only)',
+        '                        [--contention]   (a CPU-bound process runs during the timed runs)',
         `workloads: ${ROWS.join(', ')} (--only also takes a prefix: --only uniswap)`,
         '',
       ].join('\n'),
@@ -84,7 +90,18 @@ function parseOptions(argv: string[]): Options {
     ...(only !== undefined && only.length > 0 ? { only } : {}),
     ...(values.executor !== undefined ? { executor: values.executor } : {}),
     seed: int(values.seed!, 'seed', 0),
+    contention: values.contention === true,
   }
+}
+
+/** A CPU-bound process (one busy thread) for --contention; killed with the bench. */
+function startContention(): ChildProcess {
+  const child = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' })
+  const kill = (): void => {
+    child.kill('SIGKILL')
+  }
+  process.on('exit', kill)
+  return child
 }
 
 const log = (msg: string): void => {
@@ -94,12 +111,30 @@ const log = (msg: string): void => {
 function stats(samples: RunSample[], gasUsed: bigint): ExecutorStats {
   const ms = median(samples.map((s) => s.ms))
   const sr = samples.map((s) => s.stateRootMs).filter((x): x is number => x !== undefined)
+  const profiles = samples.map((s) => s.profile).filter((p): p is NonNullable<RunSample['profile']> => p !== undefined)
+  const med = (f: (p: NonNullable<RunSample['profile']>) => number): number => median(profiles.map(f))
   return {
     medianMs: ms,
     runsMs: samples.map((s) => Math.round(s.ms * 10) / 10),
     mgasPerSec: Number(gasUsed) / 1e6 / (ms / 1000),
     reexecutions: median(samples.map((s) => s.reexecutions)),
     ...(sr.length > 0 ? { stateRootMs: median(sr) } : {}),
+    ...(profiles.length === samples.length && profiles.length > 0
+      ? {
+          profile: {
+            mainMs: med((p) => p.totalMs - p.waitMs),
+            execMs: med((p) => p.execMs),
+            applyMs: med((p) => p.replayMs),
+            waitMs: med((p) => p.waitMs),
+            afterMs: med((p) => p.afterMs),
+            own: med((p) => p.own),
+            applied: med((p) => p.replayed),
+            workerMs: med((p) => p.workerMs),
+            traceBytes: med((p) => p.traceBytes),
+            mainShare: med((p) => p.mainShare),
+          },
+        }
+      : {}),
   }
 }
 
@@ -122,6 +157,7 @@ async function benchRow(name: string, o: Options, parallel: ParallelSource | und
   )
   const header = headerPrint(block)
   const seq = new SequentialExecutor()
+  const stock = new SequentialExecutor({ stock: true })
   let par: Executor | undefined
   let parError: string | undefined
   try {
@@ -130,11 +166,12 @@ async function benchRow(name: string, o: Options, parallel: ParallelSource | und
     parError = `could not create: ${err instanceof Error ? err.message : String(err)}`
   }
   const mismatches = new Set<string>()
-  const prints: { seq?: RootPrint; par?: RootPrint } = {}
+  const prints: { seq?: RootPrint; par?: RootPrint; stock?: RootPrint } = {}
   const seqSamples: RunSample[] = []
   const parSamples: RunSample[] = []
-  const one = async (which: 'seq' | 'par', timed: boolean): Promise<void> => {
-    const ex = which === 'seq' ? seq : par
+  const stockSamples: RunSample[] = []
+  const one = async (which: 'seq' | 'par' | 'stock', timed: boolean): Promise<void> => {
+    const ex = which === 'seq' ? seq : which === 'stock' ? stock : par
     if (ex === undefined || (which === 'par' && parError !== undefined)) return
     gc()
     try {
@@ -143,29 +180,34 @@ async function benchRow(name: string, o: Options, parallel: ParallelSource | und
       const first = prints[which]
       if (first === undefined) prints[which] = print
       else for (const f of diffPrints(print, first)) mismatches.add(`${which} runs differ:${f}`)
-      if (timed) (which === 'seq' ? seqSamples : parSamples).push(sample)
+      if (timed) (which === 'seq' ? seqSamples : which === 'stock' ? stockSamples : parSamples).push(sample)
       log(`[${name}] ${which}${timed ? '' : ' (warm-up)'} ${sample.ms.toFixed(1)} ms${which === 'par' ? `, ${sample.reexecutions} re-executions` : ''}`)
     } catch (err) {
       const msg = err instanceof Error ? err.message : String(err)
-      if (which === 'seq') throw err
+      if (which !== 'par') throw err
       parError = `execute failed: ${msg}`
       log(`[${name}] parallel executor failed: ${msg}`)
     }
   }
+  let load: ChildProcess | undefined
   try {
     for (let i = 0; i < o.warmup; i++) {
       await one('seq', false)
       await one('par', false)
     }
+    if (o.contention) load = startContention()
     for (let i = 0; i < o.runs; i++) {
-      // alternate who goes first, so drift (heap growth, page cache) does not favour one side
-      const order: ('seq' | 'par')[] = i % 2 === 0 ? ['seq', 'par'] : ['par', 'seq']
+      // rotate who goes first, so drift (heap growth, page cache) does not favour one side
+      const order: ('seq' | 'par' | 'stock')[] = [['seq', 'par', 'stock'] as const, ['par', 'stock', 'seq'] as const, ['stock', 'seq', 'par'] as const][i % 3]!.slice()
       for (const w of order) await one(w, true)
     }
+    load?.kill('SIGKILL')
+    load = undefined
     gc()
     const seqStateRootMs = await timeStateRoot(seq, block)
     log(`[${name}] sequential state root ${seqStateRootMs.toFixed(1)} ms (instrumented run)`)
     const s = { ...stats(seqSamples, gasUsed), stateRootMs: seqStateRootMs }
+    const st = stats(stockSamples, gasUsed)
     let p = parSamples.length === o.runs && parError === undefined ? stats(parSamples, gasUsed) : undefined
     if (p !== undefined && p.stateRootMs === undefined && par !== undefined) {
       // An executor that computes the root on this thread (ours does) is measured the same way.
@@ -175,21 +217,24 @@ async function benchRow(name: string, o: Options, parallel: ParallelSource | und
       if (parStateRootMs > 0) p = { ...p, stateRootMs: parStateRootMs }
     }
     if (prints.seq !== undefined && prints.par !== undefined) for (const f of diffPrints(prints.seq, prints.par)) mismatches.add(`seq≠par:${f}`)
+    if (prints.seq !== undefined && prints.stock !== undefined) for (const f of diffPrints(prints.seq, prints.stock)) mismatches.add(`seq≠stock:${f}`)
     return {
       workload: name,
       description: block.description,
       txs: txCount,
       gasUsed: Number(gasUsed),
       sequential: s,
+      stock: st,
       ...(p !== undefined ? { parallel: p, speedup: s.medianMs / p.medianMs } : {}),
       ...(parError !== undefined ? { parallelError: parError } : {}),
       rootsEqual: mismatches.size === 0,
-      rootsChecked: p !== undefined ? 'sequential, parallel and header' : 'sequential and header only',
+      rootsChecked: p !== undefined ? 'fast and stock sequential, parallel and header' : 'fast and stock sequential and header only',
       mismatches: [...mismatches],
       build: block.timings,
       ...(block.blockAccessList !== undefined ? { blockAccessListBytes: block.blockAccessList.length } : {}),
     }
   } finally {
+    load?.kill('SIGKILL')
     await par?.close?.()
     await block.close()
   }
@@ -226,6 +271,7 @@ async function main(): Promise<void> {
       warmup: o.warmup,
       seed: o.seed,
       builder: o.builder,
+      contention: o.contention,
       parallel: parallel !== undefined ? { available: true, source: modulePath } : { available: false, note: parallelNote },
     },
     rows: [],

@@ -92,7 +92,7 @@ t.test('--help lists the flags with defaults', async (t) => {
 
 t.test('executor flags: parallel by default, one worker per core; off switches; workers validated', async (t) => {
   t.equal(NODE_DEFAULTS.execParallel, true)
-  t.equal(NODE_DEFAULTS.execWorkers, availableParallelism())
+  t.equal(NODE_DEFAULTS.execWorkers, Math.max(1, availableParallelism() - 1))
   const nodeFlags = async (args: string[]): Promise<{ code: number; stderr: string; flags: Partial<NodeFlags> | undefined }> => {
     let flags: Partial<NodeFlags> | undefined
     const r = await run(['node', ...args, '--verbosity', '0'], {

@@ -88,3 +88,17 @@ t.test('MerkleStateManager code lands in the Code table and reads back after com
   t.equal(bytesToHex(await reopened.getCode(addr)), bytesToHex(code), 'code read back from the committed store')
   t.equal(bytesToHex(await reopened.getStorage(addr, slot)), '0x05', 'storage read back')
 })
+
+t.test('a node already stored is not written again (checkpoint write-back of read nodes)', async (t) => {
+  const base = new MemoryKV()
+  await base.put(TrieNodeDB.mapKey(H32), Uint8Array.of(7))
+  const ov = new Overlay(base)
+  const db = new TrieNodeDB(ov)
+  t.same(await db.get(H32), Uint8Array.of(7), 'read from the base')
+  await db.batch([{ type: 'put', key: H32, value: Uint8Array.of(7) }])
+  t.same(ov.ops(), [], 'the read node written back by a commit is dropped')
+  const fresh = 'cd'.repeat(32)
+  await db.put(fresh, Uint8Array.of(8))
+  await db.put(fresh, Uint8Array.of(8))
+  t.equal(ov.ops().length, 1, 'a new node is written once')
+})
