@@ -17,10 +17,11 @@ export interface KVSink extends KVReader {
 export class TrieNodeDB implements DB<string, Uint8Array> {
   readonly sink: KVSink
   /**
-   * Keys a get found in the sink. ethereumjs' checkpoint DB writes every node it read inside a
-   * checkpoint back on commit; those nodes are already stored (and content-addressed: same key,
-   * same bytes), so their puts are dropped. The writes of a block are then exactly its new nodes,
-   * whichever nodes its execution happened to read.
+   * Keys known to be in the sink. ethereumjs' checkpoint DB writes every node it read inside a
+   * checkpoint back on commit, and code is written again whenever an account gets it: a put of a
+   * key the sink already has (content-addressed: same key, same bytes) is dropped. The writes of a
+   * block are then exactly the nodes and code the store did not have, whichever nodes its
+   * execution happened to read.
    */
   private readonly stored = new Set<string>()
 
@@ -42,7 +43,9 @@ export class TrieNodeDB implements DB<string, Uint8Array> {
   async put(k: string, v: Uint8Array): Promise<void> {
     if (this.stored.has(k)) return
     this.stored.add(k)
-    await this.sink.put(TrieNodeDB.mapKey(k), v)
+    const key = TrieNodeDB.mapKey(k)
+    if ((await this.sink.get(key)) !== undefined) return
+    await this.sink.put(key, v)
   }
   async del(_k: string): Promise<void> {
     // content-addressed and shared between roots: never deleted

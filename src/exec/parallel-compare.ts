@@ -44,7 +44,12 @@ export function diffOutcomes(a: ExecutionOutcome, b: ExecutionOutcome, opts: Dif
         const inA = new Set(sa)
         const extra = sb.filter((w) => !inA.has(w)).length
         if (extra > 0) out.push(`writes (${extra} of ${sb.length} not written by the reference)`)
-      } else if (JSON.stringify(sa) !== JSON.stringify(sb)) out.push(`writes (${sa.length} vs ${sb.length})`)
+      } else if (JSON.stringify(sa) !== JSON.stringify(sb)) {
+        const inA = new Set(sa)
+        const inB = new Set(sb)
+        const only = (xs: string[], other: Set<string>): string => xs.filter((x) => !other.has(x)).slice(0, 2).map((x) => x.slice(0, 80)).join(' ')
+        out.push(`writes (${sa.length} vs ${sb.length}; only first: ${only(sa, inB)}; only second: ${only(sb, inA)})`)
+      }
       continue
     }
     if (k === 'sealed') {

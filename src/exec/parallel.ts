@@ -1,44 +1,37 @@
-// The parallel executor: speculate every transaction's EVM call in worker threads, then run the real
-// block on the main thread, replaying validated speculations instead of interpreting them.
+// The parallel executor: both cores execute transactions. Worker threads speculate the later part
+// of the block over the parent state while the main thread runs the first part itself; then the
+// main thread takes the workers' results for the rest, checking each against its own state.
 //
-// Why this shape:
-// - Bit-identity is the hard requirement, and it includes the set of trie nodes written (the nodes
-//   the account trie reads inside the block checkpoint are written back with it) and every cache
-//   and journal side effect runTx depends on. So the main thread runs ethereumjs' own
-//   `runBlock`/`runTx` unchanged (system calls, nonce/fee handling, the coinbase credit, EIP-158
-//   cleanup, receipts, withdrawals, requests) and only the top-level `evm.runCall` of each
-//   transaction is replaced (installReplay below).
-// - A worker (worker-spec.ts) runs the real runTx over the parent state (flat tables, getSync) and
-//   records every call the EVM made on the journal and state manager (parallel-trace.ts). The main
-//   thread replays those calls in order inside a journal checkpoint: the same calls in the same
-//   order leave caches, journal and trie as the EVM would have; each read is compared with what the
-//   worker saw, and the first difference reverts the checkpoint and runs the real call (counted in
-//   `reexecutions`). Validation and commit are one pass; nothing else is trusted from a worker.
-// - The fee recipient needs no special case: runTx credits it outside runCall, on the main thread,
-//   so a speculation only depends on it when the EVM itself reads it (then it is validated). Plain
-//   value transfers commute: a recipient that is only credited is rebased, not re-executed.
-// - Storage roots: a root seen by a worker can differ from the main thread's only by a storage wipe;
-//   reads compare nonce/balance/code/emptiness and roots are mapped (parallel-trace.ts).
-// - The tries are written once per block, at the state root, by the batched flush (state.ts,
-//   db/trie-batch.ts) that the sequential executor uses too.
-// - Same-sender transactions go to one worker, in block order, over one cumulative state. With more
-//   than one worker the senders are recovered in the workers first (to group); with one, the worker
-//   takes the whole block in order and hands the sender keys over with the traces.
-// - Amsterdam: traces also carry the EVM's EIP-7928 access-list entries and EIP-8037 per-transaction
-//   fields. A block that carries its access list is speculated transaction by transaction against
-//   the parent state plus the list's lower-index changes (bal-view.ts): no transaction waits for
-//   another, and runBlock's own comparison makes a wrong list INVALID. The main thread's list gets
-//   undo-log checkpoints (bal-journal.ts) instead of a deep copy per call frame.
-// - The main thread reads the flat tables on cache misses (state.ts FlatReadStateManager) instead
-//   of walking the trie; workers cache jump-destination analysis per code hash.
-// - Traces stream back in small batches; the main thread starts at once and waits per transaction.
-//   A block that fails early cancels its speculation (a shared flag the workers poll).
+// - Work sharing: the main thread is given the first `share` of the block's gas (adapted from
+//   measured costs: its own execution vs. taking a result, and the workers' speed), the workers
+//   contiguous runs of the rest, each speculated in block order over one cumulative state. When a
+//   transaction's result has not arrived, the main thread runs it itself instead of waiting, and a
+//   shared counter tells the workers to skip what it has reached: on a loaded machine this degrades
+//   to sequential execution, not below it. Results are read synchronously (receiveMessageOnPort)
+//   between transactions: the main thread's event loop does not turn while a block executes.
+// - Effects mode (block-runner.ts, effects.ts), for blocks it can take (not sealing, no EIP-7928
+//   access list, proof of stake, Spurious Dragon on): a worker runs each whole runTx and records
+//   what it read from the state below (first values) and the final values of what it wrote. The
+//   main thread runs runBlock's steps itself (system calls, transactions, withdrawals, requests,
+//   state root, header checks: the library's own functions) and, per transaction, checks every
+//   recorded read against its state; when all hold it writes the recorded values into its caches
+//   (plus runTx's fee credit) instead of running runTx. The tries are written once per block from
+//   the caches' final state (batched flush), so only final values matter. The fee recipient's
+//   credit is redone on the main thread (it would make every pair of transactions conflict); a
+//   plain transfer's recipient read that differs only in balance is rebased.
+// - Trace mode (the rest: payload sealing, Amsterdam blocks with their access lists): the main
+//   thread runs ethereumjs' runBlock and replaces each transaction's top-level EVM call by a replay
+//   of the worker's recorded journal and state-manager calls (parallel-trace.ts), re-executing on
+//   the first read that differs. Amsterdam blocks that carry their access list are speculated per
+//   transaction against parent state plus the list's lower-index changes (bal-view.ts).
+// - Either way nothing a worker computed is trusted: every value a transaction read is checked on
+//   the main thread, in block order, against the state all lower transactions left.
 // - Falls back to SequentialExecutor (reported through onFallback) for small blocks, stores without a
 //   LevelDB path, binary-tree (EIP-7864) forks and workers that fail to start. A worker failing
-//   mid-block only costs re-executions (also reported through onFallback).
+//   mid-block only costs the main thread running those transactions itself.
 //
-// The main thread still runs runTx's bookkeeping, the replay and the state root, which bounds the
-// speedup of this design; README.md "Benchmark" has the measured table.
+// README.md "Benchmark" has the measured table against the fast sequential executor (the same read
+// path on one thread), and docs/notes.md the design choices.
 import { availableParallelism } from 'node:os'
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads'
 import type { Common } from '@ethereumjs/common'

@@ -102,3 +102,12 @@ t.test('a node already stored is not written again (checkpoint write-back of rea
   await db.put(fresh, Uint8Array.of(8))
   t.equal(ov.ops().length, 1, 'a new node is written once')
 })
+
+t.test('code or a node the store already has, never read through this adapter, is not written again', async (t) => {
+  const base = new MemoryKV()
+  await base.put(TrieNodeDB.mapKey(`63${H32}`), Uint8Array.of(0x60, 0x00))
+  const ov = new Overlay(base)
+  const db = new TrieNodeDB(ov)
+  await db.put(`63${H32}`, Uint8Array.of(0x60, 0x00))
+  t.same(ov.ops(), [], 'code already stored is not written')
+})

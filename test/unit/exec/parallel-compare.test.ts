@@ -35,7 +35,7 @@ t.test('equal outcomes, executor and re-executions ignored, writes as a set', as
 t.test('each difference is named', async (t) => {
   t.same(diffOutcomes(outcome(), outcome({ gasUsed: 1n })), ['gasUsed'])
   t.same(diffOutcomes(outcome(), outcome({ stateRoot: new Uint8Array(32).fill(1) })), ['stateRoot'])
-  t.same(diffOutcomes(outcome(), outcome({ writes: [] })), ['writes (1 vs 0)'])
+  t.match(diffOutcomes(outcome(), outcome({ writes: [] })), [/^writes \(1 vs 0/])
   // against the stock executor: fewer writes pass, a write it did not make does not
   t.same(diffOutcomes(outcome(), outcome({ writes: [] }), { writes: 'subset' }), [])
   const other = [{ type: 'put' as const, key: Uint8Array.of(9), value: Uint8Array.of(9) }]
