@@ -3,6 +3,7 @@
 import type { Common } from '@ethereumjs/common'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import type { Chain } from '../../chain/chain.ts'
+import type { CallRunner } from './call-runner.ts'
 
 /** The transaction pool as the RPC layer sees it (src/txpool implements it). */
 export interface EthTxPool {
@@ -69,6 +70,8 @@ export interface EthContext {
   /** Connected peers, for net_peerCount (0 when absent). */
   peerCount?: () => number
   options?: Partial<EthOptions>
+  /** Runs the EVM work of eth_call & co. (the node's call worker pool); absent: in-process. */
+  calls?: CallRunner
 }
 
 export function ethOptions(ctx: EthContext): EthOptions {
