@@ -1,6 +1,9 @@
 // eth_getLogs: geth's FilterCriteria (blockHash, or fromBlock/toBlock; address: one or a list; topics:
-// per position null = any, a hash, or a list of alternatives), its errors, and a block range limit.
-// Blocks are skipped by their header bloom before receipts are read.
+// per position null = any, a hash, or a list of alternatives), its errors, and limits on the work: a
+// block range limit and a result count limit (reth's defaults and result-limit message). Blocks are
+// skipped by their header bloom before receipts are read; the scan yields to the event loop every
+// YIELD_EVERY blocks, so a long query never holds the thread that serves other calls.
+import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import type { BlockHeader } from '@ethereumjs/block'
 import { equalsBytes, hexToBytes } from '@ethereumjs/util'
 import { Bloom } from '@ethereumjs/vm'
@@ -14,6 +17,14 @@ import { arg, blockNumberJSON, checkArity, DecodeError, hashJSON, HexErr, jsonKi
 
 const MAX_TOPICS = 4
 const MAX_SUB_TOPICS = 1000
+const YIELD_EVERY = 8n
+
+/** More logs matched than --rpc.max-logs-per-response: reth's message, with the range that fits. */
+export class LogResultLimitError extends InvalidParamsError {
+  constructor(limit: number, from: bigint, to: bigint) {
+    super(`query exceeds max results ${limit}, retry with the range ${from}-${to}`)
+  }
+}
 
 export interface LogFilter {
   blockHash?: Uint8Array
@@ -176,10 +187,12 @@ export function logMethods(env: EthEnv): Methods {
         }
       }
       const out: JsonObject[] = []
+      const maxLogs = opts.logsMaxResults
       if (f.blockHash !== undefined) {
         const header = await reader.headerByHash(f.blockHash)
         if (header === undefined) throw new ServerError('unknown block')
         await blockLogs(env, header, f, out)
+        if (maxLogs > 0 && out.length > maxLogs) throw new LogResultLimitError(maxLogs, header.number, header.number)
         return out
       }
       const b = asInt64(f.fromBlock)
@@ -195,10 +208,12 @@ export function logMethods(env: EthEnv): Methods {
       if (begin > end) throw new InvalidParamsError('invalid block range params')
       if (end > head) throw new InvalidParamsError('block range extends beyond current head block')
       for (let n = begin; n <= end; n++) {
+        if ((n - begin) % YIELD_EVERY === YIELD_EVERY - 1n) await yieldToLoop()
         const hash = await reader.canonicalHash(n)
         if (hash === undefined) continue
         const header = await reader.headerByHash(hash)
         if (header !== undefined) await blockLogs(env, header, f, out)
+        if (maxLogs > 0 && out.length > maxLogs) throw new LogResultLimitError(maxLogs, begin, n > begin ? n - 1n : begin)
       }
       return out
     },
