@@ -6,8 +6,10 @@
 import { Worker } from 'node:worker_threads'
 import type { Common } from '@ethereumjs/common'
 import type { Logger } from 'pino'
+import type { Chain } from '../../chain/chain.ts'
+import { LevelKV } from '../../db/level.ts'
 import type { CallJob, CallJobResult } from './call-job.ts'
-import { fromWireError, type CallRunner } from './call-runner.ts'
+import { chainBackend, fromWireError, InlineCallRunner, type CallRunner } from './call-runner.ts'
 import { READY_ID, type CallWorkerReply, type CallWorkerRequest, type CommonData } from './call-worker.ts'
 import { ExecutionTimeoutError } from './errors.ts'
 
@@ -160,4 +162,15 @@ export class CallWorkerPool implements CallRunner {
     if (err !== undefined) p.reject(err)
     else p.resolve(result!)
   }
+}
+
+/**
+ * The node's call runner: a pool over the chain's LevelDB store (which its owner opened with
+ * multithreading), or in-process where the store is not LevelDB (memory stores in tests).
+ */
+export function startCallPool(chain: Chain, workers: number, logger: Logger): CallRunner {
+  const inline = new InlineCallRunner(chainBackend(chain))
+  const kv = chain.store.kv
+  if (!(kv instanceof LevelKV)) return inline
+  return new CallWorkerPool({ kvPath: kv.db.location, common: chain.common, workers, logger, fallback: inline })
 }

@@ -1,12 +1,19 @@
 // Where eth_call / eth_estimateGas / eth_createAccessList jobs run: `CallRunner` is what the methods
 // see; the node gives them a pool of worker threads (call-pool.ts), tests and stores without a
 // LevelDB path run jobs in-process (`InlineCallRunner`). Errors cross threads as `WireError`.
+import type { Chain } from '../../chain/chain.ts'
 import { RpcError } from '../errors.ts'
 import { runCallJob, type CallBackend, type CallJob, type CallJobResult } from './call-job.ts'
+import { stateAfter } from './resolve.ts'
 
 export interface CallRunner {
   run(job: CallJob): Promise<CallJobResult>
   close(): Promise<void>
+}
+
+/** The chain's own store as a backend (in-process). */
+export function chainBackend(chain: Chain): CallBackend {
+  return { common: chain.common, headerByHash: (h) => chain.store.getHeader(h), stateAt: (h) => stateAfter(chain.store.kv, h) }
 }
 
 /** Runs jobs on the calling thread (tests; a node whose call workers could not start). */
