@@ -37,6 +37,8 @@ interface Pending {
 interface Slot {
   worker: Worker
   ready: boolean
+  /** Being terminated (overran a deadline): takes no more jobs; its exit brings a replacement. */
+  retiring?: boolean
   current?: Pending
 }
 
@@ -50,6 +52,7 @@ export class CallWorkerPool implements CallRunner {
   private nextId = 1
   private closed = false
   private broken = false
+  private readonly waiters: (() => void)[] = []
 
   constructor(opts: CallPoolOptions) {
     this.opts = opts
@@ -66,6 +69,20 @@ export class CallWorkerPool implements CallRunner {
       this.queue.push(p)
       this.pump()
     })
+  }
+
+  /** Resolves once every worker has started (or the pool has given up on them and runs jobs on the fallback). */
+  whenReady(): Promise<void> {
+    if (this.isReady()) return Promise.resolve()
+    return new Promise((resolve) => this.waiters.push(resolve))
+  }
+
+  private isReady(): boolean {
+    return this.broken || this.closed || this.slots.every((s) => s.ready || s.retiring === true)
+  }
+
+  private wake(): void {
+    if (this.isReady()) for (const w of this.waiters.splice(0)) w()
   }
 
   async close(): Promise<void> {
@@ -92,6 +109,7 @@ export class CallWorkerPool implements CallRunner {
     if (r.id === READY_ID) {
       if (r.ok) {
         slot.ready = true
+        this.wake()
         this.pump()
       } else {
         this.giveUp(`call worker could not start: ${r.error.message}`)
@@ -112,7 +130,7 @@ export class CallWorkerPool implements CallRunner {
     const p = slot.current
     if (p !== undefined) this.settle(p, new Error(`call worker failed: ${why}`))
     if (this.closed || this.broken) return
-    if (!slot.ready) return this.giveUp(`call worker could not start: ${why}`)
+    if (!slot.ready && slot.retiring !== true) return this.giveUp(`call worker could not start: ${why}`)
     this.opts.logger.warn({ reason: why }, 'Replacing call worker')
     this.slots.push(this.spawn())
   }
@@ -121,6 +139,7 @@ export class CallWorkerPool implements CallRunner {
   private giveUp(reason: string): void {
     if (this.broken) return
     this.broken = true
+    this.wake()
     this.opts.logger.error({ reason }, 'Call workers unavailable; eth_call runs on the main thread')
     for (const p of this.queue.splice(0)) {
       clearTimeout(p.timer)
@@ -130,7 +149,7 @@ export class CallWorkerPool implements CallRunner {
 
   private pump(): void {
     for (const slot of this.slots) {
-      if (!slot.ready || slot.current !== undefined) continue
+      if (!slot.ready || slot.retiring === true || slot.current !== undefined) continue
       const p = this.queue.shift()
       if (p === undefined) return
       slot.current = p
@@ -152,6 +171,7 @@ export class CallWorkerPool implements CallRunner {
       if (slot.current !== p) return
       this.opts.logger.warn({ method: p.job.method }, 'Call worker did not stop at the deadline; terminating it')
       slot.current = undefined
+      slot.retiring = true
       this.settle(p, new ExecutionTimeoutError(p.job.timeoutMs))
       void slot.worker.terminate() // its exit handler replaces it
     }, this.opts.graceMs ?? DEFAULT_GRACE_MS)

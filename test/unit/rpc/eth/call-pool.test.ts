@@ -28,6 +28,8 @@ const X = '0x0000000000000000000000000000000000000abc'
 const LOOP = { [X]: { code: '0x5b600056' } }
 const inProcess = ethCaller(chain)
 const pooled = ethCaller(chain, { calls: pool, options: { evmTimeoutMs: 1000 } })
+// The deadline counts from a call's arrival: let the worker boot (tsx, LevelDB) before timing calls.
+await pool.whenReady()
 
 /** Runs `fn` while measuring the longest gap between 10 ms timer ticks on this thread. */
 async function maxLag<T>(fn: () => Promise<T>): Promise<{ value: T; lagMs: number }> {
@@ -75,9 +77,26 @@ t.test('with one worker busy, a queued call is answered at its own deadline with
   t.strictSame(await pooled('eth_call', [{ to: X }, 'latest', { [X]: { code: '0x602a60005260206000f3' } }]), { result: `0x${'2a'.padStart(64, '0')}` }, 'the worker is free again')
 })
 
+t.test('a worker that overruns its deadline by the grace period is terminated and replaced', async (t) => {
+  const warnings: string[] = []
+  const logger = { ...silent, warn: (_o: unknown, msg: string) => void warnings.push(msg) } as unknown as typeof silent
+  const strict = new CallWorkerPool({ kvPath: join(dir, 'chaindata'), common: chain.common, workers: 1, logger, fallback: inline, graceMs: 1 })
+  t.teardown(() => strict.close())
+  await strict.whenReady()
+  // One KECCAK256 over 64 MB: a single opcode, so the EVM's own deadline check cannot stop it in time.
+  const call = ethCaller(chain, { calls: strict, options: { evmTimeoutMs: 100, gasCap: 0n } })
+  const hashAll = { [X]: { code: '0x630400000060002000' } }
+  t.strictSame(await call('eth_call', [{ to: X, gas: '0xffffffffffffffff' }, 'latest', hashAll]), { error: { code: -32000, message: 'execution aborted (timeout = 100ms)' } })
+  t.ok(warnings.includes('Call worker did not stop at the deadline; terminating it'), 'terminated')
+  const slow = ethCaller(chain, { calls: strict })
+  t.strictSame(await slow('eth_call', [{ to: X }, 'latest', { [X]: { code: '0x602a60005260206000f3' } }]), { result: `0x${'2a'.padStart(64, '0')}` }, 'the replacement serves')
+  t.ok(warnings.includes('Replacing call worker'), 'replaced')
+})
+
 t.test('workers that cannot open the store: jobs run in-process', async (t) => {
   const broken = new CallWorkerPool({ kvPath: join(dir, 'missing', 'not-a-dir\0'), common: chain.common, workers: 1, logger: silent, fallback: inline })
   t.teardown(() => broken.close())
+  await broken.whenReady()
   const call = ethCaller(chain, { calls: broken })
   t.strictSame(await call('eth_call', [{ to: X }, 'latest', { [X]: { code: '0x602a60005260206000f3' } }]), { result: `0x${'2a'.padStart(64, '0')}` })
 })
