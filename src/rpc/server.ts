@@ -10,6 +10,7 @@ import { isIP } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import type { Logger } from 'pino'
 import { ConfigError } from '../util/errors.ts'
+import { runBatch, type BatchCall, type BatchEntry } from './batch.ts'
 import { RpcCode, toRpcError, type RpcErrorObject } from './errors.ts'
 import { DEFAULT_JWT_MAX_SKEW_SECONDS, verifyJwt } from './jwt.ts'
 import type { MethodTable, RpcHandler } from './types.ts'
@@ -21,8 +22,6 @@ export const DEFAULT_MAX_BATCH = 1000
 export const DEFAULT_MAX_BATCH_RESPONSE_BYTES = 25_000_000
 /** geth's HTTP write timeout: what has not answered by then gets "request timed out". */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
-/** How many unordered entries of one batch run at once. */
-export const BATCH_CONCURRENCY = 4
 const isEngineMethod = (method: string): boolean => method.startsWith('engine_')
 
 export interface RpcServerOptions {
@@ -64,17 +63,14 @@ export interface RpcServer {
 
 type Id = string | number | null
 
-interface Call {
+interface Call extends BatchCall {
   id: Id
-  /** No id: a notification, which gets no response entry. */
-  notification: boolean
-  method: string
   handler: RpcHandler
   params: unknown[]
 }
 
 /** A validated call, or the ready error response for an invalid entry (undefined: say nothing). */
-type Entry = { call: Call } | { response: string | undefined }
+type Entry = BatchEntry<Call>
 
 const JSON_TYPES = new Set(['application/json', 'application/json-rpc', 'application/jsonrequest'])
 const CLOSE_GRACE_MS = 2000
@@ -176,62 +172,16 @@ export function startRpcServer(opts: RpcServerOptions): Promise<RpcServer> {
     }
     if (parsed.length === 0) return errorResponse(null, RpcCode.InvalidRequest, 'empty batch')
     if (parsed.length > maxBatch) return errorResponse(null, RpcCode.InvalidRequest, 'batch too large')
-    const responses = await runBatch(parsed.map(validate))
+    const responses = await runBatch(parsed.map(validate), {
+      execute,
+      enqueue,
+      ordered,
+      maxResponseBytes: maxBatchResponse,
+      timer: requestTimer,
+      refusal: (call, code, message) => (call.notification ? undefined : errorResponse(call.id, code, message)),
+    })
     const out = responses.filter((r): r is string => r !== undefined)
     return out.length === 0 ? undefined : `[${out.join(',')}]`
-  }
-
-  /**
-   * A batch: ordered entries as one FIFO job (in order, back to back), the others BATCH_CONCURRENCY at
-   * a time beside it. Responses come back in request order; once they pass the size limit, or the
-   * request time limit passes, every entry not yet answered gets that error and nothing more starts.
-   */
-  async function runBatch(entries: Entry[]): Promise<(string | undefined)[]> {
-    const slots: (string | undefined)[] = new Array<string | undefined>(entries.length)
-    const done: boolean[] = entries.map((e) => 'response' in e)
-    entries.forEach((e, i) => {
-      if ('response' in e) slots[i] = e.response
-    })
-    let open = done.filter((d) => !d).length
-    let stopped = false
-    let bytes = 0
-    let finish: () => void = () => undefined
-    const finished = new Promise<void>((resolve) => (finish = resolve))
-    if (open === 0) finish()
-    const fill = (i: number, response: string | undefined): void => {
-      if (done[i]) return
-      done[i] = true
-      slots[i] = response
-      bytes += response?.length ?? 0
-      if (--open === 0) finish()
-      if (maxBatchResponse > 0 && bytes > maxBatchResponse) stopAll(RpcCode.ResponseTooLarge, 'response too large')
-    }
-    const stopAll = (code: number, message: string): void => {
-      stopped = true
-      entries.forEach((e, i) => {
-        if ('call' in e && !done[i]) fill(i, e.call.notification ? undefined : errorResponse(e.call.id, code, message))
-      })
-    }
-    const indexed = entries.map((e, i) => ({ e, i })).filter((x): x is { e: { call: Call }; i: number } => 'call' in x.e)
-    const inOrder = indexed.filter((x) => ordered(x.e.call.method))
-    const free = indexed.filter((x) => !ordered(x.e.call.method))
-    if (inOrder.length > 0) {
-      void enqueue(async () => {
-        for (const { e, i } of inOrder) if (!stopped) fill(i, await execute(e.call))
-      })
-    }
-    let next = 0
-    const worker = async (): Promise<void> => {
-      while (!stopped && next < free.length) {
-        const { e, i } = free[next++]!
-        fill(i, await execute(e.call))
-      }
-    }
-    for (let k = 0; k < Math.min(BATCH_CONCURRENCY, free.length); k++) void worker()
-    const { expired, cancel } = requestTimer()
-    const r = await Promise.race([finished, expired]).finally(cancel)
-    if (r === 'timeout') stopAll(RpcCode.Timeout, 'request timed out')
-    return slots
   }
 
   // --- HTTP ---------------------------------------------------------------------------------------
