@@ -35,3 +35,13 @@ t.test('a long range scan yields: timers run during it', async (t) => {
   t.ok(runs.every((r) => 'result' in r))
   t.ok(ticks > 0, `timer ran ${ticks} times during the scans`)
 })
+
+t.test('bloom pre-check: a filter that matches no block reads no receipts, one that does finds the logs', async (t) => {
+  const call = ethCaller(chain)
+  const other = '0x000000000000000000000000000000000000dead'
+  t.strictSame(await call('eth_getLogs', [{ fromBlock: '0x0', toBlock: 'latest', address: other }]), { result: [] })
+  const r = await call('eth_getLogs', [{ fromBlock: '0x0', toBlock: 'latest', address: [other, LOGGER], topics: [] }])
+  t.equal((r as { result: unknown[] }).result.length, 8 * LOGS_PER_CALL, 'any of the addresses')
+  const topic = `0x${'11'.repeat(32)}`
+  t.strictSame(await call('eth_getLogs', [{ fromBlock: '0x0', toBlock: 'latest', topics: [topic] }]), { result: [] }, 'LOG0s have no topic')
+})
