@@ -36,7 +36,7 @@ export interface RpcServerOptions {
   logger: Logger
   /** Default 15 MB; larger bodies get HTTP 413. */
   maxBodyBytes?: number
-  /** Default 1000 entries; larger batches get one -32600 "batch too large". */
+  /** Default 1000 entries (0 = no limit); larger batches get geth's one-entry `[{id of the first call, -32600 "batch too large"}]`. */
   maxBatch?: number
   /** Default 25 MB; once a batch's responses pass it, the entries not yet answered get -32003 "response too large" (0 = no limit). */
   maxBatchResponseBytes?: number
@@ -171,7 +171,7 @@ export function startRpcServer(opts: RpcServerOptions): Promise<RpcServer> {
       return entry.call.notification ? undefined : errorResponse(entry.call.id, RpcCode.Timeout, 'request timed out')
     }
     if (parsed.length === 0) return errorResponse(null, RpcCode.InvalidRequest, 'empty batch')
-    if (parsed.length > maxBatch) return errorResponse(null, RpcCode.InvalidRequest, 'batch too large')
+    if (maxBatch > 0 && parsed.length > maxBatch) return `[${errorResponse(firstCallId(parsed), RpcCode.InvalidRequest, 'batch too large')}]`
     const responses = await runBatch(parsed.map(validate), {
       execute,
       enqueue,
@@ -336,6 +336,16 @@ function errorResponse(id: Id, code: number, message: string): string {
 
 function invalid(id: Id, message: string): Entry {
   return { response: errorResponse(id, RpcCode.InvalidRequest, message) }
+}
+
+/** The id of a batch's first call (an entry with a usable id), like geth's answer to a batch that is too large. */
+function firstCallId(batch: unknown[]): Id {
+  for (const e of batch) {
+    if (typeof e !== 'object' || e === null || !('id' in e)) continue
+    const id = (e as { id: unknown }).id
+    if (typeof id === 'string' || typeof id === 'number') return id
+  }
+  return null
 }
 
 /** Errors about a notification are not reported (JSON-RPC 2.0 §4.1). */

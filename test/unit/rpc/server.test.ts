@@ -216,13 +216,15 @@ t.test('body limit: 413 with a JSON-RPC error, by Content-Length and by streamed
   t.equal((await post(s.url, fits)).status, 200, 'still serving afterwards')
 })
 
-t.test('batch limit: more than maxBatch entries is one -32600 "batch too large", nothing runs', async (t) => {
+t.test('batch limit: more than maxBatch entries is geth\'s one-entry -32600 "batch too large" with the first call\'s id, nothing runs', async (t) => {
   let calls = 0
   const s = await serve(t, { echo: (p) => (calls++, p) }, { maxBatch: 3 })
   const entry = (id: number) => ({ jsonrpc: '2.0', id, method: 'echo', params: [id] })
   t.equal(((await rpc(s.url, [entry(1), entry(2), entry(3)])).json() as unknown[]).length, 3)
   t.equal(calls, 3)
-  t.same((await rpc(s.url, [entry(1), entry(2), entry(3), entry(4)])).json(), { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'batch too large' } })
+  t.same((await rpc(s.url, [entry(1), entry(2), entry(3), entry(4)])).json(), [{ jsonrpc: '2.0', id: 1, error: { code: -32600, message: 'batch too large' } }])
+  const notes = [1, 2, 3, 4].map(() => ({ jsonrpc: '2.0', method: 'echo' }))
+  t.same((await rpc(s.url, notes)).json(), [{ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'batch too large' } }], 'no call: id null')
   t.equal(calls, 3)
 })
 
