@@ -182,6 +182,7 @@ export async function startNode(s: NodeServices): Promise<RunningNode> {
     dev.start()
   }
   const stopStatus = startStatusLoop({ chain, engine, txpool, logger, warnNoConsensusClient: s.dev === undefined, ...(s.statusIntervalMs !== undefined ? { intervalMs: s.statusIntervalMs } : {}) })
+  calls.start() // last: a failed start leaves no call workers behind
   const head = chain.head
   logger.info({ number: Number(head.number), hash: bytesToHex(head.hash()) }, 'Node started')
   return {

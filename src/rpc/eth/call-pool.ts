@@ -2,7 +2,8 @@
 // each worker takes one at a time. A job still queued at its deadline is answered with the timeout
 // error without running; one whose worker has not answered `graceMs` after its deadline (an EVM
 // that cannot be interrupted, e.g. inside a precompile) gets the same error, and that worker is
-// terminated and replaced. If the workers cannot start, jobs run on `fallback`.
+// terminated and replaced. If the workers cannot start, jobs run on `fallback`. Workers start on
+// start(), the first job or whenReady(), so a node that fails to start leaves none behind.
 import { Worker } from 'node:worker_threads'
 import type { Common } from '@ethereumjs/common'
 import type { Logger } from 'pino'
@@ -50,6 +51,7 @@ export class CallWorkerPool implements CallRunner {
   private readonly queue: Pending[] = []
   private readonly common: CommonData
   private nextId = 1
+  private started = false
   private closed = false
   private broken = false
   private readonly waiters: (() => void)[] = []
@@ -58,10 +60,17 @@ export class CallWorkerPool implements CallRunner {
     this.opts = opts
     const c = opts.common as unknown as { _chainParams: CommonData['chain']; _params: CommonData['params'] }
     this.common = { chain: c._chainParams, params: c._params, eips: opts.common.eips() }
-    for (let i = 0; i < Math.max(1, opts.workers); i++) this.slots.push(this.spawn())
+  }
+
+  /** Starts the workers (once; the first job or whenReady() starts them too). */
+  start(): void {
+    if (this.started || this.closed) return
+    this.started = true
+    for (let i = 0; i < Math.max(1, this.opts.workers); i++) this.slots.push(this.spawn())
   }
 
   run(job: CallJob): Promise<CallJobResult> {
+    this.start()
     if (this.broken || this.closed) return this.opts.fallback.run(job)
     return new Promise<CallJobResult>((resolve, reject) => {
       const p: Pending = { id: this.nextId++, job, resolve, reject }
@@ -73,6 +82,7 @@ export class CallWorkerPool implements CallRunner {
 
   /** Resolves once every worker has started (or the pool has given up on them and runs jobs on the fallback). */
   whenReady(): Promise<void> {
+    this.start()
     if (this.isReady()) return Promise.resolve()
     return new Promise((resolve) => this.waiters.push(resolve))
   }

@@ -8,6 +8,8 @@ import { stateAfter } from './resolve.ts'
 
 export interface CallRunner {
   run(job: CallJob): Promise<CallJobResult>
+  /** Gets ready for jobs (a pool starts its threads); run() does it too. */
+  start(): void
   close(): Promise<void>
 }
 
@@ -22,6 +24,7 @@ export class InlineCallRunner implements CallRunner {
   run(job: CallJob): Promise<CallJobResult> {
     return runCallJob(this.backend, job)
   }
+  start(): void {}
   async close(): Promise<void> {}
 }
 
