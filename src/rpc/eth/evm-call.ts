@@ -181,8 +181,10 @@ async function preCheck(cc: CallContext, msg: CallMessage, blockBaseFee: bigint)
     if (msg.to === undefined) throw new MessageError('blob transaction of type create')
     if (msg.blobHashes.length === 0) throw new MessageError('blob transaction missing blob hashes')
     if (common.gteHardfork('osaka') && msg.blobHashes.length > BLOB_TX_MAX_BLOBS) throw new MessageError('blob transaction has too many blobs')
-    if (common.isActivatedEIP(4844) && blobGas > common.param('maxBlobGasPerBlock')) {
-      throw new MessageError(`blob gas ${blobGas} exceeds the block's maximum ${common.param('maxBlobGasPerBlock')}`)
+    // More than a block holds (ethereumjs refuses to build such a transaction); geth's wording.
+    const maxBlobs = common.isActivatedEIP(4844) ? common.param('maxBlobGasPerBlock') / common.param('blobGasPerBlob') : undefined
+    if (maxBlobs !== undefined && BigInt(msg.blobHashes.length) > maxBlobs) {
+      throw new MessageError(`too many blobs in transaction (have=${msg.blobHashes.length}, max=${maxBlobs})`)
     }
     msg.blobHashes.forEach((h, i) => {
       if (h[0] !== 0x01) throw new MessageError(`blob ${i} has invalid hash version`)

@@ -54,7 +54,7 @@ t.test('nonce 2^64-1: estimated (geth skips nonce checks in calls), never -32603
 t.test('more blob hashes than a block holds: an execution error, never -32603', async (t) => {
   const hashes = Array.from({ length: 10 }, () => `0x01${'00'.repeat(31)}`)
   const r = await call('eth_call', [{ from: SENDER, to: X, blobVersionedHashes: hashes, maxFeePerBlobGas: '0x1' }])
-  t.strictSame(r, { error: { code: -32000, message: "err: blob gas 1310720 exceeds the block's maximum 1179648 (supplied gas 50000000)" } })
+  t.strictSame(r, { error: { code: -32000, message: 'err: too many blobs in transaction (have=10, max=9) (supplied gas 50000000)' } })
 })
 
 t.test('blockOverrides.gasLimit below the block\'s gas used: the call runs (the call header was invalid: -32603)', async (t) => {
