@@ -4,6 +4,7 @@
 import { availableParallelism, homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { InvalidArgumentError, Option } from 'commander'
+import { DEFAULT_RPC_LIMITS, type RpcLimits } from '../rpc/limits.ts'
 import { UsageError } from '../util/errors.ts'
 import { DEFAULT_LOG_FORMAT, DEFAULT_VERBOSITY, LOG_FORMATS, type LogFormat } from '../util/logger.ts'
 
@@ -83,6 +84,8 @@ export interface NodeFlags {
   metrics: boolean
   metricsAddr: string
   metricsPort: number
+  /** The --rpc.* limits (and --http.timeout), for both RPC ports. */
+  rpc: RpcLimits
 }
 
 export const NODE_DEFAULTS: NodeFlags = {
@@ -106,6 +109,7 @@ export const NODE_DEFAULTS: NodeFlags = {
   metrics: false,
   metricsAddr: '127.0.0.1',
   metricsPort: 9001,
+  rpc: DEFAULT_RPC_LIMITS,
 }
 
 export function nodeOptions(): Option[] {
@@ -129,7 +133,42 @@ export function nodeOptions(): Option[] {
     new Option('--metrics', 'serve Prometheus metrics (/metrics and /debug/metrics/prometheus)').default(NODE_DEFAULTS.metrics),
     new Option('--metrics.addr <ip>', 'metrics server listening address').default(NODE_DEFAULTS.metricsAddr),
     new Option('--metrics.port <port>', 'metrics server listening port (0 = random)').argParser(intInRange(0, 65535)).default(NODE_DEFAULTS.metricsPort),
+    ...rpcOptions(),
   ]
+}
+
+/** The RPC limits: geth's flags and defaults, reth's eth_getLogs caps, and Parallax's call worker count. */
+function rpcOptions(): Option[] {
+  const d = NODE_DEFAULTS.rpc
+  return [
+    new Option('--rpc.gascap <gas>', 'gas limit of eth_call / eth_estimateGas (0 = no cap)').argParser(intInRange(0, Number.MAX_SAFE_INTEGER)).default(Number(d.gasCap)),
+    new Option('--rpc.evmtimeout <duration>', 'time limit of eth_call / eth_estimateGas, e.g. 5s, 500ms (0 = none)').argParser(durationMs).default(d.evmTimeoutMs, '5s'),
+    new Option('--rpc.txfeecap <ether>', 'fee cap of transactions sent over RPC, in ether (0 = no cap)').argParser(etherToWei).default(d.txFeeCap, '1'),
+    new Option('--rpc.batch-request-limit <n>', 'maximum entries in a JSON-RPC batch (0 = no limit)').argParser(intInRange(0, 1_000_000_000)).default(d.batchRequestLimit),
+    new Option('--rpc.batch-response-max-size <bytes>', 'maximum bytes of a batch response (0 = no limit)').argParser(intInRange(0, Number.MAX_SAFE_INTEGER)).default(d.batchResponseMaxBytes),
+    new Option('--http.timeout <duration>', 'time limit of one HTTP request on either RPC port (0 = none)').argParser(durationMs).default(d.requestTimeoutMs, '30s'),
+    new Option('--rpc.max-blocks-per-filter <n>', 'widest eth_getLogs block range (0 = no limit)').argParser(intInRange(0, Number.MAX_SAFE_INTEGER)).default(Number(d.maxBlocksPerFilter)),
+    new Option('--rpc.max-logs-per-response <n>', 'most logs one eth_getLogs answers (0 = no limit)').argParser(intInRange(0, Number.MAX_SAFE_INTEGER)).default(d.maxLogsPerResponse),
+    new Option('--rpc.workers <n>', 'worker threads for eth_call / eth_estimateGas / eth_createAccessList').argParser(intInRange(1, 64)).default(d.callWorkers, `cores - 1, 1..4: ${d.callWorkers}`),
+  ]
+}
+
+/** Reads the RPC limit flags (see `rpcOptions`; commander camel-cases the dashed names). */
+function parseRpcFlags(raw: Record<string, unknown>): RpcLimits {
+  const d = NODE_DEFAULTS.rpc
+  const fee = raw['rpc.txfeecap'] ?? d.txFeeCap
+  if (typeof fee !== 'bigint') throw new UsageError(`invalid --rpc.txfeecap: ${String(fee)}`)
+  return {
+    gasCap: BigInt(num(raw, 'rpc.gascap', Number(d.gasCap))),
+    evmTimeoutMs: num(raw, 'rpc.evmtimeout', d.evmTimeoutMs),
+    txFeeCap: fee,
+    batchRequestLimit: num(raw, 'rpc.batchRequestLimit', d.batchRequestLimit),
+    batchResponseMaxBytes: num(raw, 'rpc.batchResponseMaxSize', d.batchResponseMaxBytes),
+    requestTimeoutMs: num(raw, 'http.timeout', d.requestTimeoutMs),
+    maxBlocksPerFilter: BigInt(num(raw, 'rpc.maxBlocksPerFilter', Number(d.maxBlocksPerFilter))),
+    maxLogsPerResponse: num(raw, 'rpc.maxLogsPerResponse', d.maxLogsPerResponse),
+    callWorkers: num(raw, 'rpc.workers', d.callWorkers),
+  }
 }
 
 /**
@@ -194,6 +233,7 @@ export function parseNodeFlags(raw: Record<string, unknown>): NodeFlags {
     metrics: flag(raw, 'metrics', NODE_DEFAULTS.metrics),
     metricsAddr: str(raw, 'metrics.addr', NODE_DEFAULTS.metricsAddr),
     metricsPort: num(raw, 'metrics.port', NODE_DEFAULTS.metricsPort),
+    rpc: parseRpcFlags(raw),
   }
 }
 
@@ -207,6 +247,24 @@ export function intInRange(min: number, max: number): (value: string) => number 
     if (n < min || n > max) throw new InvalidArgumentError(`expected an integer ${min}..${max}`)
     return n
   }
+}
+
+const DURATION_UNITS: Readonly<Record<string, number>> = { h: 3_600_000, m: 60_000, s: 1000, ms: 1, us: 0.001, µs: 0.001, ns: 0.000001 }
+
+/** A Go duration (`5s`, `500ms`, `1m30s`, `0`) in whole milliseconds, as geth's duration flags take. */
+export function durationMs(value: string): number {
+  const v = value.trim()
+  if (v === '0') return 0
+  const parts = [...v.matchAll(/(\d+(?:\.\d+)?)(h|ms|m|s|us|µs|ns)/g)]
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== v) throw new InvalidArgumentError('expected a duration like 5s, 500ms or 1m30s')
+  return Math.round(parts.reduce((ms, p) => ms + Number(p[1]) * DURATION_UNITS[p[2]!]!, 0))
+}
+
+/** An amount of ether (`1`, `0.5`, up to 18 decimals) in wei. */
+export function etherToWei(value: string): bigint {
+  const m = /^(\d+)(?:\.(\d{1,18}))?$/.exec(value.trim())
+  if (m === null) throw new InvalidArgumentError('expected an amount of ether, e.g. 1 or 0.5')
+  return BigInt(m[1]!) * 10n ** 18n + BigInt((m[2] ?? '').padEnd(18, '0'))
 }
 
 /** A commander argument parser for an optional boolean value: `--flag=true`, `--flag=false`. */

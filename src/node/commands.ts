@@ -159,6 +159,7 @@ export async function nodeCommand(opts: NodeOptions): Promise<void> {
       ...(flags.dev ? { dev: { period: flags.devPeriod } } : {}),
       ...(flags.maxPeers > 0 && !(flags.dev && opts.devNetworking !== true) ? { p2p: { datadir, addr: flags.p2pAddr, port: flags.port, bootnodes: flags.bootnodes, maxPeers: flags.maxPeers, nodiscover: flags.nodiscover, follow: flags.follow && !flags.dev } } : {}),
       ...(flags.metrics ? { metrics: { addr: flags.metricsAddr, port: flags.metricsPort, chaindata: join(datadir, CHAINDATA) } } : {}),
+      rpc: flags.rpc,
     })
     await new Promise<void>((resolve) => {
       if (opts.signal.aborted) return resolve()

@@ -1,6 +1,6 @@
 // The data directory: <datadir>/chaindata is the LevelDB store. The chain config (the genesis JSON
-// it was initialised with) lives inside the store, so later runs need only --datadir. With the
-// parallel executor the store is opened in multithreading mode: its worker threads open it too.
+// it was initialised with) lives inside the store, so later runs need only --datadir. The store is
+// opened in multithreading mode: the parallel executor's and the RPC's call workers open it too.
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Common } from '@ethereumjs/common'
@@ -61,8 +61,7 @@ export async function openKV(datadir: string, opts: LevelOptions = {}): Promise<
 }
 
 export async function openDatadir(datadir: string, logger: Logger, opts: OpenDatadirOptions = {}): Promise<OpenedDatadir> {
-  const parallel = opts.executor === undefined && opts.exec?.parallel === true
-  const kv = await openKV(datadir, { multithreading: parallel })
+  const kv = await openKV(datadir, { multithreading: true })
   let executor: NodeExecutor | undefined
   try {
     const stored = await kv.get(metaKey(MetaKey.ChainConfig))

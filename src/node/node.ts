@@ -12,6 +12,8 @@ import { EngineService } from '../chain/engine.ts'
 import { key, Prefix } from '../db/keys.ts'
 import { createEngineMethods, type BlobSource } from '../engine-api/methods.ts'
 import { createEthMethods } from '../rpc/eth/index.ts'
+import { startCallPool } from '../rpc/eth/call-pool.ts'
+import { DEFAULT_RPC_LIMITS, type RpcLimits } from '../rpc/limits.ts'
 import { createTxpoolMethods } from '../rpc/txpool.ts'
 import { createAdminMethods } from '../rpc/admin.ts'
 import { startRpcServer, type RpcServer } from '../rpc/server.ts'
@@ -39,6 +41,8 @@ export interface NodeServices {
   p2p?: { datadir: string; addr: string; port: number; bootnodes: string[]; maxPeers: number; nodiscover: boolean; follow: boolean; autoSync?: boolean }
   /** Status line period (ms); default 30 s. */
   statusIntervalMs?: number
+  /** The --rpc.* limits for both RPC ports; default DEFAULT_RPC_LIMITS. */
+  rpc?: RpcLimits
 }
 
 export interface RunningNode {
@@ -138,17 +142,21 @@ export async function startNode(s: NodeServices): Promise<RunningNode> {
     blobs: blobSource(txpool),
     clientVersion: { code: 'PX', name: 'Parallax', version: `v${packageVersion()}`, commit: commit === 'unknown' ? '0x00000000' : `0x${commit.padEnd(8, '0').slice(0, 8)}` },
   })
-  const ethMethods = createEthMethods({ chain, common, txpool, networkId: s.networkId ?? common.chainId(), clientVersion: version, peerCount: () => p2p?.peerCount() ?? 0 })
+  const limits = s.rpc ?? DEFAULT_RPC_LIMITS
+  const calls = startCallPool(chain, limits.callWorkers, logger.child({ module: 'rpc-calls' }))
+  const ethOptions = { gasCap: limits.gasCap, evmTimeoutMs: limits.evmTimeoutMs, txFeeCap: limits.txFeeCap, logsRangeLimit: limits.maxBlocksPerFilter, logsMaxResults: limits.maxLogsPerResponse }
+  const ethMethods = createEthMethods({ chain, common, txpool, networkId: s.networkId ?? common.chainId(), clientVersion: version, peerCount: () => p2p?.peerCount() ?? 0, options: ethOptions, calls })
+  const serverLimits = { maxBatch: limits.batchRequestLimit, maxBatchResponseBytes: limits.batchResponseMaxBytes, requestTimeoutMs: limits.requestTimeoutMs }
   const adminMethods = createAdminMethods({ chain, clientVersion: version, p2p: () => p2p })
   const txpoolMethods = createTxpoolMethods(txpool)
   const all = new Map<string, RpcHandler>([...ethMethods, ...txpoolMethods, ...adminMethods, ...engineMethods])
-  const engineServer = await startRpcServer({ host: s.authrpc.addr, port: s.authrpc.port, methods: all, jwtSecret: s.authrpc.jwtSecret, logger: logger.child({ server: 'authrpc' }), ...(metrics ? { onCall: metrics.onRpcCall } : {}) })
+  const engineServer = await startRpcServer({ ...serverLimits, host: s.authrpc.addr, port: s.authrpc.port, methods: all, jwtSecret: s.authrpc.jwtSecret, logger: logger.child({ server: 'authrpc' }), ...(metrics ? { onCall: metrics.onRpcCall } : {}) })
   logger.info({ url: engineServer.url }, 'Engine API started')
   let httpServer: RpcServer | undefined
   if (s.http !== undefined) {
     const api = new Set(s.http.api)
     const methods = new Map<string, RpcHandler>([...ethMethods, ...txpoolMethods, ...adminMethods].filter(([name]) => api.has(name.split('_')[0]!)))
-    httpServer = await startRpcServer({ host: s.http.addr, port: s.http.port, methods, logger: logger.child({ server: 'http' }), ...(metrics ? { onCall: metrics.onRpcCall } : {}) })
+    httpServer = await startRpcServer({ ...serverLimits, host: s.http.addr, port: s.http.port, methods, logger: logger.child({ server: 'http' }), ...(metrics ? { onCall: metrics.onRpcCall } : {}) })
     logger.info({ url: httpServer.url, api: [...api].join(',') }, 'HTTP server started')
   }
   let metricsServer: MetricsServer | undefined
@@ -174,6 +182,7 @@ export async function startNode(s: NodeServices): Promise<RunningNode> {
     dev.start()
   }
   const stopStatus = startStatusLoop({ chain, engine, txpool, logger, warnNoConsensusClient: s.dev === undefined, ...(s.statusIntervalMs !== undefined ? { intervalMs: s.statusIntervalMs } : {}) })
+  calls.start() // last: a failed start leaves no call workers behind
   const head = chain.head
   logger.info({ number: Number(head.number), hash: bytesToHex(head.hash()) }, 'Node started')
   return {
@@ -194,6 +203,7 @@ export async function startNode(s: NodeServices): Promise<RunningNode> {
       builder.close()
       unobserve?.()
       await Promise.all([engineServer.close(), httpServer?.close(), metricsServer?.close()])
+      await calls.close()
     },
   }
 }

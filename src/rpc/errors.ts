@@ -11,6 +11,10 @@ export const RpcCode = {
   ExecutionReverted: 3,
   /** geth's generic server error (e.g. txpool rejections, missing state). */
   Server: -32000,
+  /** geth: the HTTP request time limit passed ("request timed out"). */
+  Timeout: -32002,
+  /** geth: a batch's responses passed --rpc.batch-response-max-size ("response too large"). */
+  ResponseTooLarge: -32003,
   // Engine API (execution-apis src/engine/common.md)
   UnknownPayload: -38001,
   InvalidForkchoiceState: -38002,

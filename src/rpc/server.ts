@@ -1,12 +1,16 @@
-// JSON-RPC 2.0 over HTTP POST, for both the Engine API port (JWT) and the --http port. Calls run one
-// at a time in arrival order: a single FIFO queue across all connections, a batch's entries in order
-// and back to back (the Engine API relies on in-order processing). HTTP-level refusals (auth, size,
-// method, host) answer before the body is looked at, so nothing runs for them.
+// JSON-RPC 2.0 over HTTP POST, for both the Engine API port (JWT) and the --http port. Two lanes:
+// ordered methods (engine_* by default) run one at a time in arrival order, one FIFO across all
+// connections, a batch's ordered entries back to back (the Engine API relies on in-order processing);
+// every other call runs as soon as it arrives, never behind the FIFO, a batch's entries a few at a
+// time. Limits like geth's: entries per batch, batch response size (-32003 "response too large"),
+// and a time limit per HTTP request (-32002 "request timed out" for what has not answered by then).
+// HTTP-level refusals (auth, size, method, host) answer before the body is looked at.
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http'
 import { isIP } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import type { Logger } from 'pino'
 import { ConfigError } from '../util/errors.ts'
+import { runBatch, type BatchCall, type BatchEntry } from './batch.ts'
 import { RpcCode, toRpcError, type RpcErrorObject } from './errors.ts'
 import { DEFAULT_JWT_MAX_SKEW_SECONDS, verifyJwt } from './jwt.ts'
 import type { MethodTable, RpcHandler } from './types.ts'
@@ -14,6 +18,11 @@ import type { MethodTable, RpcHandler } from './types.ts'
 /** geth's request body limit. */
 export const DEFAULT_MAX_BODY_BYTES = 15 * 1024 * 1024
 export const DEFAULT_MAX_BATCH = 1000
+/** geth --rpc.batch-response-max-size. */
+export const DEFAULT_MAX_BATCH_RESPONSE_BYTES = 25_000_000
+/** geth's HTTP write timeout: what has not answered by then gets "request timed out". */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000
+const isEngineMethod = (method: string): boolean => method.startsWith('engine_')
 
 export interface RpcServerOptions {
   host: string
@@ -27,8 +36,14 @@ export interface RpcServerOptions {
   logger: Logger
   /** Default 15 MB; larger bodies get HTTP 413. */
   maxBodyBytes?: number
-  /** Default 1000 entries; larger batches get one -32600 "batch too large". */
+  /** Default 1000 entries (0 = no limit); larger batches get geth's one-entry `[{id of the first call, -32600 "batch too large"}]`. */
   maxBatch?: number
+  /** Default 25 MB; once a batch's responses pass it, the entries not yet answered get -32003 "response too large" (0 = no limit). */
+  maxBatchResponseBytes?: number
+  /** Default 30 s; calls of a request still running then are answered -32002 "request timed out" (0 = no limit). */
+  requestTimeoutMs?: number
+  /** Methods that run in the one arrival-order FIFO (default: engine_*); the others never wait for it. */
+  ordered?: (method: string) => boolean
   /** Allowed browser origins (`*` for any); absent: no CORS headers, OPTIONS gets 405. */
   cors?: string[]
   /** Allowed Host header names (`*` for any; IP addresses always pass, like geth); absent: no check. */
@@ -48,17 +63,14 @@ export interface RpcServer {
 
 type Id = string | number | null
 
-interface Call {
+interface Call extends BatchCall {
   id: Id
-  /** No id: a notification, which gets no response entry. */
-  notification: boolean
-  method: string
   handler: RpcHandler
   params: unknown[]
 }
 
 /** A validated call, or the ready error response for an invalid entry (undefined: say nothing). */
-type Entry = { call: Call } | { response: string | undefined }
+type Entry = BatchEntry<Call>
 
 const JSON_TYPES = new Set(['application/json', 'application/json-rpc', 'application/jsonrequest'])
 const CLOSE_GRACE_MS = 2000
@@ -67,6 +79,9 @@ export function startRpcServer(opts: RpcServerOptions): Promise<RpcServer> {
   const log = opts.logger
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
   const maxBatch = opts.maxBatch ?? DEFAULT_MAX_BATCH
+  const maxBatchResponse = opts.maxBatchResponseBytes ?? DEFAULT_MAX_BATCH_RESPONSE_BYTES
+  const requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
+  const ordered = opts.ordered ?? isEngineMethod
   const maxSkew = opts.jwtMaxSkewSeconds ?? DEFAULT_JWT_MAX_SKEW_SECONDS
   const now = opts.now ?? Date.now
   const cors = opts.cors !== undefined && opts.cors.length > 0 ? new Set(opts.cors) : undefined
@@ -133,25 +148,40 @@ export function startRpcServer(opts: RpcServerOptions): Promise<RpcServer> {
     return { call: { id, notification, method, handler, params: Array.isArray(params) ? params : [] } }
   }
 
-  /** Runs a parsed body (single or batch) through the queue; the serialized response, if any. */
+  /** Runs one call in its lane: the FIFO for ordered methods, right away for the others. */
+  const run = (call: Call): Promise<string | undefined> => (ordered(call.method) ? enqueue(() => execute(call)) : execute(call))
+
+  /** Resolves to 'timeout' after the request time limit (never when there is none); `cancel` clears the timer. */
+  function requestTimer(): { expired: Promise<'timeout'>; cancel: () => void } {
+    let timer: NodeJS.Timeout | undefined
+    const expired = new Promise<'timeout'>((resolve) => {
+      if (requestTimeoutMs > 0) timer = setTimeout(() => resolve('timeout'), requestTimeoutMs)
+    })
+    return { expired, cancel: () => clearTimeout(timer) }
+  }
+
+  /** Runs a parsed body (single or batch); the serialized response, if any. */
   async function dispatch(parsed: unknown): Promise<string | undefined> {
     if (!Array.isArray(parsed)) {
       const entry = validate(parsed)
       if ('response' in entry) return entry.response
-      return enqueue(() => execute(entry.call))
+      const { expired, cancel } = requestTimer()
+      const r = await Promise.race([run(entry.call), expired]).finally(cancel)
+      if (r !== 'timeout') return r
+      return entry.call.notification ? undefined : errorResponse(entry.call.id, RpcCode.Timeout, 'request timed out')
     }
     if (parsed.length === 0) return errorResponse(null, RpcCode.InvalidRequest, 'empty batch')
-    if (parsed.length > maxBatch) return errorResponse(null, RpcCode.InvalidRequest, 'batch too large')
-    const entries = parsed.map(validate)
-    const responses = await enqueue(async () => {
-      const out: string[] = []
-      for (const entry of entries) {
-        const r = 'response' in entry ? entry.response : await execute(entry.call)
-        if (r !== undefined) out.push(r)
-      }
-      return out
+    if (maxBatch > 0 && parsed.length > maxBatch) return `[${errorResponse(firstCallId(parsed), RpcCode.InvalidRequest, 'batch too large')}]`
+    const responses = await runBatch(parsed.map(validate), {
+      execute,
+      enqueue,
+      ordered,
+      maxResponseBytes: maxBatchResponse,
+      timer: requestTimer,
+      refusal: (call, code, message) => (call.notification ? undefined : errorResponse(call.id, code, message)),
     })
-    return responses.length === 0 ? undefined : `[${responses.join(',')}]`
+    const out = responses.filter((r): r is string => r !== undefined)
+    return out.length === 0 ? undefined : `[${out.join(',')}]`
   }
 
   // --- HTTP ---------------------------------------------------------------------------------------
@@ -257,6 +287,8 @@ export function startRpcServer(opts: RpcServerOptions): Promise<RpcServer> {
 
   const server = createServer({ keepAlive: true }, onRequest)
   server.keepAliveTimeout = 60_000
+  // geth's HTTP read timeout: a request body still arriving after the time limit is dropped.
+  if (requestTimeoutMs > 0) server.requestTimeout = requestTimeoutMs
   server.on('clientError', (err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n')
     else socket.destroy()
@@ -304,6 +336,16 @@ function errorResponse(id: Id, code: number, message: string): string {
 
 function invalid(id: Id, message: string): Entry {
   return { response: errorResponse(id, RpcCode.InvalidRequest, message) }
+}
+
+/** The id of a batch's first call (an entry with a usable id), like geth's answer to a batch that is too large. */
+function firstCallId(batch: unknown[]): Id {
+  for (const e of batch) {
+    if (typeof e !== 'object' || e === null || !('id' in e)) continue
+    const id = (e as { id: unknown }).id
+    if (typeof id === 'string' || typeof id === 'number') return id
+  }
+  return null
 }
 
 /** Errors about a notification are not reported (JSON-RPC 2.0 §4.1). */

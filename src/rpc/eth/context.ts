@@ -3,6 +3,7 @@
 import type { Common } from '@ethereumjs/common'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import type { Chain } from '../../chain/chain.ts'
+import type { CallRunner } from './call-runner.ts'
 
 /** The transaction pool as the RPC layer sees it (src/txpool implements it). */
 export interface EthTxPool {
@@ -24,8 +25,10 @@ export interface EthOptions {
   gasCap: bigint
   /** geth --rpc.evmtimeout, in ms: an eth_call still running after this is aborted (0 = never). */
   evmTimeoutMs: number
-  /** geth --rpc.rangelimit: the widest eth_getLogs block range (end - begin); 0 = unlimited. */
+  /** --rpc.max-blocks-per-filter (reth's; geth's rangelimit): the widest eth_getLogs block range (end - begin); 0 = unlimited. */
   logsRangeLimit: bigint
+  /** --rpc.max-logs-per-response (reth's): the most logs one eth_getLogs answers; 0 = unlimited. */
+  logsMaxResults: number
   /** geth --rpc.logquerylimit: the most addresses, or topics in one position, an eth_getLogs filter may list. */
   logsQueryLimit: number
   /** geth's gpo.maxheaderhistory / maxblockhistory: eth_feeHistory returns at most this many blocks. */
@@ -45,7 +48,8 @@ export interface EthOptions {
 export const DEFAULT_ETH_OPTIONS: Readonly<EthOptions> = {
   gasCap: 50_000_000n,
   evmTimeoutMs: 5_000,
-  logsRangeLimit: 10_000n,
+  logsRangeLimit: 100_000n,
+  logsMaxResults: 20_000,
   logsQueryLimit: 1_000,
   feeHistoryMaxBlocks: 1_024,
   gpoBlocks: 20,
@@ -69,6 +73,8 @@ export interface EthContext {
   /** Connected peers, for net_peerCount (0 when absent). */
   peerCount?: () => number
   options?: Partial<EthOptions>
+  /** Runs the EVM work of eth_call & co. (the node's call worker pool); absent: in-process. */
+  calls?: CallRunner
 }
 
 export function ethOptions(ctx: EthContext): EthOptions {

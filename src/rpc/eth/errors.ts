@@ -25,6 +25,21 @@ export class InvalidArgumentError extends InvalidParamsError {
   }
 }
 
+/** Go's time.Duration text for whole milliseconds: 5s, 1.5s, 300ms, 2m0s. */
+export function goDuration(ms: number): string {
+  if (ms < 1000) return `${ms}ms`
+  if (ms < 60_000) return `${ms / 1000}s`
+  const m = Math.floor(ms / 60_000)
+  return `${m}m${(ms - m * 60_000) / 1000}s`
+}
+
+/** geth --rpc.evmtimeout: the EVM was stopped at the call's deadline. */
+export class ExecutionTimeoutError extends ServerError {
+  constructor(timeoutMs: number) {
+    super(`execution aborted (timeout = ${goDuration(timeoutMs)})`)
+  }
+}
+
 export class ClientLimitError extends RpcError {
   constructor(message: string) {
     super(GethCode.ClientLimitExceeded, message)

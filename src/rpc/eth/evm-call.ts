@@ -4,7 +4,7 @@
 // message's `from`. Each run is wrapped in a state checkpoint and reverted, so runs can repeat.
 import { createBlock, type Block, type BlockHeader, type HeaderData } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
-import { EVMError } from '@ethereumjs/evm'
+import { EVMError, type InterpreterStep } from '@ethereumjs/evm'
 import type { MerkleStateManager } from '@ethereumjs/statemanager'
 import {
   createAccessList2930Tx, createBlob4844Tx, createEOACode7702Tx, createFeeMarket1559Tx, createLegacyTx, getCalldataFloorGas,
@@ -13,12 +13,15 @@ import {
 import {
   Account, Address, bigIntToUnpaddedBytes, equalsBytes, hexToBytes, KECCAK256_NULL, toChecksumAddress,
 } from '@ethereumjs/util'
-import { createVM, runTx, type VM } from '@ethereumjs/vm'
-import { AncestorHashes } from '../../exec/ancestors.ts'
+import { createVM, runTx, type RunTxResult, type VM } from '@ethereumjs/vm'
+import { AncestorHashes, type HeaderByHash } from '../../exec/ancestors.ts'
+import { InvalidParamsError } from '../errors.ts'
 import type { BlockOverrides, CallMessage, StateOverride } from './call-args.ts'
-import type { EthEnv } from './env.ts'
+import { invalidOpcodeText, vmErrorText } from './vm-errors.ts'
 
 const MAX_TX_GAS = 1n << 24n // EIP-7825
+/** The highest nonce ethereumjs builds a transaction with (geth skips nonce checks in calls, so any nonce runs). */
+const MAX_TX_NONCE = (1n << 64n) - 2n
 const MAX_INITCODE_SIZE = 49152n
 const BLOB_TX_MAX_BLOBS = 6
 const DELEGATION_PREFIX = Uint8Array.of(0xef, 0x01, 0x00)
@@ -49,7 +52,6 @@ export interface ExecutionResult {
 }
 
 export interface CallContext {
-  env: EthEnv
   header: BlockHeader
   common: Common
   state: MerkleStateManager
@@ -76,30 +78,15 @@ function installDeadline(cc: CallContext): void {
   }
 }
 
-/** geth's texts for ethereumjs' EVM errors. */
-const VM_ERRORS: ReadonlyMap<string, string> = new Map([
-  [EVMError.errorMessages.OUT_OF_GAS, 'out of gas'],
-  [EVMError.errorMessages.CODESTORE_OUT_OF_GAS, 'contract creation code storage out of gas'],
-  [EVMError.errorMessages.CODESIZE_EXCEEDS_MAXIMUM, 'max code size exceeded'],
-  [EVMError.errorMessages.STACK_UNDERFLOW, 'stack underflow'],
-  [EVMError.errorMessages.STACK_OVERFLOW, 'stack overflow'],
-  [EVMError.errorMessages.INVALID_JUMP, 'invalid jump destination'],
-  [EVMError.errorMessages.INVALID_OPCODE, 'invalid opcode'],
-  [EVMError.errorMessages.OUT_OF_RANGE, 'return data out of bounds'],
-  [EVMError.errorMessages.STATIC_STATE_CHANGE, 'write protection'],
-  [EVMError.errorMessages.CREATE_COLLISION, 'contract address collision'],
-  [EVMError.errorMessages.INSUFFICIENT_BALANCE, 'insufficient balance for transfer'],
-  [EVMError.errorMessages.INVALID_BYTECODE_RESULT, 'invalid code: must not begin with 0xef'],
-  [EVMError.errorMessages.INITCODE_SIZE_VIOLATION, 'max initcode size exceeded'],
-  [EVMError.errorMessages.REVERT, 'execution reverted'],
-])
-
-/** The header a call executes in: the block's own, with geth's block overrides applied. */
+/**
+ * The header a call executes in: the block's own, with geth's block overrides applied. Its gasUsed
+ * is 0 (no EVM opcode reads it, and a lower gasLimit override must not make the header invalid).
+ */
 function callHeaderData(h: BlockHeader, o: BlockOverrides | undefined): HeaderData {
   const d: HeaderData = {
     parentHash: h.parentHash, uncleHash: h.uncleHash, coinbase: h.coinbase, stateRoot: h.stateRoot,
     transactionsTrie: h.transactionsTrie, receiptTrie: h.receiptTrie, logsBloom: h.logsBloom, difficulty: h.difficulty,
-    number: h.number, gasLimit: h.gasLimit, gasUsed: h.gasUsed, timestamp: h.timestamp, extraData: h.extraData,
+    number: h.number, gasLimit: h.gasLimit, gasUsed: 0n, timestamp: h.timestamp, extraData: h.extraData,
     mixHash: h.mixHash, nonce: h.nonce,
   }
   if (h.baseFeePerGas !== undefined) d.baseFeePerGas = h.baseFeePerGas
@@ -149,22 +136,28 @@ function stripZeros(b: Uint8Array): Uint8Array {
   return b.subarray(i)
 }
 
-/** Sets up the EVM for calls at `header` (with overrides) over `state`. */
+/** Sets up the EVM for calls at `header` (with overrides) over `state`; `headerByHash` serves BLOCKHASH. */
 export async function prepareCall(
-  env: EthEnv,
+  chainCommon: Common,
+  headerByHash: HeaderByHash,
   header: BlockHeader,
   state: MerkleStateManager,
   stateOverride?: StateOverride,
   blockOverrides?: BlockOverrides,
 ): Promise<CallContext> {
   const data = callHeaderData(header, blockOverrides)
-  const common = env.ctx.common.copy()
+  const common = chainCommon.copy()
   common.setHardforkBy({ blockNumber: BigInt(data.number as bigint), timestamp: BigInt(data.timestamp as bigint) })
-  const callHeader = makeBlock(common, data).header
+  let callHeader: BlockHeader
+  try {
+    callHeader = makeBlock(common, data).header
+  } catch (err) {
+    // The block's own header is valid, so only the overrides can have made this one invalid.
+    throw new InvalidParamsError(`invalid block overrides: ${err instanceof Error ? err.message : String(err)}`)
+  }
   if (stateOverride !== undefined) await applyStateOverride(state, stateOverride)
-  const store = env.ctx.chain.store
-  const vm = await createVM({ common, stateManager: state, blockchain: new AncestorHashes(header, (h) => store.getHeader(h)) })
-  const cc: CallContext = { env, header: callHeader, common, state, vm, deadline: Infinity }
+  const vm = await createVM({ common, stateManager: state, blockchain: new AncestorHashes(header, headerByHash) })
+  const cc: CallContext = { header: callHeader, common, state, vm, deadline: Infinity }
   installDeadline(cc)
   return cc
 }
@@ -188,6 +181,11 @@ async function preCheck(cc: CallContext, msg: CallMessage, blockBaseFee: bigint)
     if (msg.to === undefined) throw new MessageError('blob transaction of type create')
     if (msg.blobHashes.length === 0) throw new MessageError('blob transaction missing blob hashes')
     if (common.gteHardfork('osaka') && msg.blobHashes.length > BLOB_TX_MAX_BLOBS) throw new MessageError('blob transaction has too many blobs')
+    // More than a block holds (ethereumjs refuses to build such a transaction); geth's wording.
+    const maxBlobs = common.isActivatedEIP(4844) ? common.param('maxBlobGasPerBlock') / common.param('blobGasPerBlob') : undefined
+    if (maxBlobs !== undefined && BigInt(msg.blobHashes.length) > maxBlobs) {
+      throw new MessageError(`too many blobs in transaction (have=${msg.blobHashes.length}, max=${maxBlobs})`)
+    }
     msg.blobHashes.forEach((h, i) => {
       if (h[0] !== 0x01) throw new MessageError(`blob ${i} has invalid hash version`)
     })
@@ -216,7 +214,7 @@ function buildTx(cc: CallContext, msg: CallMessage, block: Block): TypedTransact
   const { common } = cc
   const opts = { common, freeze: false }
   const base = {
-    nonce: msg.nonce,
+    nonce: msg.nonce > MAX_TX_NONCE ? MAX_TX_NONCE : msg.nonce, // runTx skips the nonce check
     gasLimit: msg.gasLimit > MAX_TX_GAS ? MAX_TX_GAS : msg.gasLimit,
     value: msg.value,
     data: msg.data,
@@ -271,7 +269,7 @@ function eoaOnce(account: Account): Account {
 
 /** Executes `msg` and reverts every state change; throws MessageError for pre-check failures. */
 export async function applyMessage(cc: CallContext, msg: CallMessage, opts: { reportAccessList?: boolean } = {}): Promise<ExecutionResult> {
-  const { state, vm, common } = cc
+  const { state, common } = cc
   // geth lowers the base fee to 0 for zero-priced calls (NoBaseFee).
   const blockBaseFee = msg.gasPrice === 0n ? 0n : (cc.header.baseFeePerGas ?? 0n)
   await preCheck(cc, msg, blockBaseFee)
@@ -296,17 +294,8 @@ export async function applyMessage(cc: CallContext, msg: CallMessage, opts: { re
       return eoaOnce(acc)
     }
   }
-  await state.checkpoint()
   try {
-    const res = await runTx(vm, {
-      tx,
-      block,
-      skipNonce: true,
-      skipBalance: true,
-      skipBlockGasLimitValidation: true,
-      skipHardForkValidation: true,
-      ...(opts.reportAccessList === true ? { reportAccessList: true } : {}),
-    })
+    const res = await runOnce(cc, tx, block, opts.reportAccessList === true)
     const err = res.execResult.exceptionError
     const beforeRefund = res.execResult.executionGasUsed + intrinsic
     const out: ExecutionResult = {
@@ -317,12 +306,53 @@ export async function applyMessage(cc: CallContext, msg: CallMessage, opts: { re
       usedGas: res.totalGasSpent,
       maxUsedGas: beforeRefund > floor ? beforeRefund : floor,
     }
-    if (err !== undefined && !out.reverted) out.vmError = VM_ERRORS.get(err.error) ?? err.error
+    if (err !== undefined && !out.reverted) out.vmError = vmErrorText(err.error, msg)
+    // geth names the opcode; ethereumjs does not: run once more and watch the last step (failures only).
+    if (err?.error === EVMError.errorMessages.INVALID_OPCODE) out.vmError = invalidOpcodeText(await lastOpcode(cc, msg, tx, block))
     if (res.accessList !== undefined) out.accessList = res.accessList as ExecutionResult['accessList']
     return out
   } finally {
     state.getAccount = getAccount
-    await state.revert()
   }
 }
 
+/** One runTx of the call's transaction, its state changes reverted. */
+async function runOnce(cc: CallContext, tx: TypedTransaction, block: Block, reportAccessList: boolean): Promise<RunTxResult> {
+  await cc.state.checkpoint()
+  try {
+    return await runTx(cc.vm, {
+      tx,
+      block,
+      skipNonce: true,
+      skipBalance: true,
+      skipBlockGasLimitValidation: true,
+      skipHardForkValidation: true,
+      ...(reportAccessList ? { reportAccessList: true } : {}),
+    })
+  } finally {
+    await cc.state.revert()
+  }
+}
+
+/**
+ * The byte of the last opcode the call's EVM stepped on (ethereumjs reports every undefined opcode as
+ * 0xfe, so the byte is read from the code: the message's data for a top-level creation, else the
+ * code at the frame's address, which state overrides set before the checkpoint).
+ */
+async function lastOpcode(cc: CallContext, msg: CallMessage, tx: TypedTransaction, block: Block): Promise<number> {
+  let last: { pc: number; depth: number; codeAddress: Address } | undefined
+  const onStep = (step: InterpreterStep): void => {
+    last = { pc: step.pc, depth: step.depth, codeAddress: step.codeAddress }
+  }
+  cc.vm.evm.events!.on('step', onStep)
+  try {
+    await runOnce(cc, tx, block, false)
+  } catch {
+    // a rerun that fails otherwise leaves what it saw
+  } finally {
+    cc.vm.evm.events!.off('step', onStep)
+  }
+  if (last === undefined) return 0xfe
+  const code = last.depth === 0 && msg.to === undefined ? msg.data : await cc.state.getCode(last.codeAddress)
+  return code[last.pc] ?? 0xfe
+}

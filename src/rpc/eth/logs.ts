@@ -1,9 +1,12 @@
 // eth_getLogs: geth's FilterCriteria (blockHash, or fromBlock/toBlock; address: one or a list; topics:
-// per position null = any, a hash, or a list of alternatives), its errors, and a block range limit.
-// Blocks are skipped by their header bloom before receipts are read.
+// per position null = any, a hash, or a list of alternatives), its errors, and limits on the work: a
+// block range limit and a result count limit (reth's defaults and result-limit message). Blocks are
+// skipped by their header bloom before receipts are read; the scan yields to the event loop every
+// YIELD_EVERY blocks, so a long query never holds the thread that serves other calls.
+import { setImmediate as yieldToLoop } from 'node:timers/promises'
 import type { BlockHeader } from '@ethereumjs/block'
 import { equalsBytes, hexToBytes } from '@ethereumjs/util'
-import { Bloom } from '@ethereumjs/vm'
+import { keccak_256 } from '@noble/hashes/sha3.js'
 import type { LogTuple } from '../../db/receipts.ts'
 import { InvalidParamsError } from '../errors.ts'
 import { ServerError } from './errors.ts'
@@ -14,6 +17,14 @@ import { arg, blockNumberJSON, checkArity, DecodeError, hashJSON, HexErr, jsonKi
 
 const MAX_TOPICS = 4
 const MAX_SUB_TOPICS = 1000
+const YIELD_EVERY = 8n
+
+/** More logs matched than --rpc.max-logs-per-response: reth's message, with the range that fits. */
+export class LogResultLimitError extends InvalidParamsError {
+  constructor(limit: number, from: bigint, to: bigint) {
+    super(`query exceeds max results ${limit}, retry with the range ${from}-${to}`)
+  }
+}
 
 export interface LogFilter {
   blockHash?: Uint8Array
@@ -110,12 +121,29 @@ export function filterJSON(v: unknown): LogFilter {
   return f
 }
 
-function bloomMatches(bloom: Bloom, f: LogFilter): boolean {
-  if (f.addresses.length > 0 && !f.addresses.some((a) => bloom.check(a))) return false
-  for (const alts of f.topics) {
-    if (alts.length > 0 && !alts.some((t) => bloom.check(t))) return false
-  }
-  return true
+/** Where a value sits in a 2048-bit header bloom: three [byte index, bit] pairs. */
+type BloomBits = [number, number][]
+
+function bloomBits(value: Uint8Array): BloomBits {
+  const h = keccak_256(value)
+  return [0, 1, 2].map((i): [number, number] => {
+    const loc = ((h[2 * i]! << 8) | h[2 * i + 1]!) & 2047
+    return [255 - (loc >> 3), 1 << (loc % 8)]
+  })
+}
+
+/** A filter's addresses and topics as bloom bits, hashed once per query instead of once per block. */
+interface BloomFilter {
+  addresses: BloomBits[]
+  topics: BloomBits[][]
+}
+
+const bloomFilter = (f: LogFilter): BloomFilter => ({ addresses: f.addresses.map(bloomBits), topics: f.topics.map((alts) => alts.map(bloomBits)) })
+const inBloom = (bloom: Uint8Array, bits: BloomBits): boolean => bits.every(([at, bit]) => (bloom[at]! & bit) !== 0)
+
+function bloomMatches(bloom: Uint8Array, f: BloomFilter): boolean {
+  if (f.addresses.length > 0 && !f.addresses.some((a) => inBloom(bloom, a))) return false
+  return f.topics.every((alts) => alts.length === 0 || alts.some((t) => inBloom(bloom, t)))
 }
 
 /** geth's filterLogs check: more filter positions than log topics never match. */
@@ -126,8 +154,8 @@ export function logMatches(log: LogTuple, f: LogFilter): boolean {
   return f.topics.every((alts, i) => alts.length === 0 || alts.some((t) => equalsBytes(t, topics[i]!)))
 }
 
-async function blockLogs(env: EthEnv, header: BlockHeader, f: LogFilter, out: JsonObject[]): Promise<void> {
-  if (!bloomMatches(new Bloom(header.logsBloom), f)) return
+async function blockLogs(env: EthEnv, header: BlockHeader, f: LogFilter, bloom: BloomFilter, out: JsonObject[]): Promise<void> {
+  if (!bloomMatches(header.logsBloom, bloom)) return
   const block = await env.reader.blockByHash(header.hash())
   if (block === undefined) throw new ServerError('header found, but block body is missing')
   const receipts = await receiptsOf(env, block)
@@ -176,10 +204,12 @@ export function logMethods(env: EthEnv): Methods {
         }
       }
       const out: JsonObject[] = []
+      const maxLogs = opts.logsMaxResults
       if (f.blockHash !== undefined) {
         const header = await reader.headerByHash(f.blockHash)
         if (header === undefined) throw new ServerError('unknown block')
-        await blockLogs(env, header, f, out)
+        await blockLogs(env, header, f, bloomFilter(f), out)
+        if (maxLogs > 0 && out.length > maxLogs) throw new LogResultLimitError(maxLogs, header.number, header.number)
         return out
       }
       const b = asInt64(f.fromBlock)
@@ -194,11 +224,14 @@ export function logMethods(env: EthEnv): Methods {
       const head = reader.head.number
       if (begin > end) throw new InvalidParamsError('invalid block range params')
       if (end > head) throw new InvalidParamsError('block range extends beyond current head block')
+      const bloom = bloomFilter(f)
       for (let n = begin; n <= end; n++) {
+        if ((n - begin) % YIELD_EVERY === YIELD_EVERY - 1n) await yieldToLoop()
         const hash = await reader.canonicalHash(n)
         if (hash === undefined) continue
         const header = await reader.headerByHash(hash)
-        if (header !== undefined) await blockLogs(env, header, f, out)
+        if (header !== undefined) await blockLogs(env, header, f, bloom, out)
+        if (maxLogs > 0 && out.length > maxLogs) throw new LogResultLimitError(maxLogs, begin, n > begin ? n - 1n : begin)
       }
       return out
     },

@@ -6,11 +6,21 @@ import type { Block, BlockHeader } from '@ethereumjs/block'
 import { MerkleStateManager } from '@ethereumjs/statemanager'
 import { bytesToHex, equalsBytes } from '@ethereumjs/util'
 import type { Chain } from '../../chain/chain.ts'
+import type { KVReader } from '../../db/interface.ts'
 import { MetaKey } from '../../db/keys.ts'
 import { Overlay } from '../../db/overlay.ts'
 import { openTrie } from '../../exec/state.ts'
 import { ServerError } from './errors.ts'
 import type { BlockNumber, BlockNumberOrHash } from './params.ts'
+
+/** A read-only view of the state after `header` over `kv` (writes land in a throw-away overlay); geth's error when it is missing. */
+export async function stateAfter(kv: KVReader, header: BlockHeader): Promise<MerkleStateManager> {
+  const trie = openTrie(new Overlay(kv), header.stateRoot)
+  if (!(await trie.checkRoot(header.stateRoot))) {
+    throw new ServerError(`missing trie node ${bytesToHex(header.stateRoot)} (path ) state ${bytesToHex(header.stateRoot)} is not available`)
+  }
+  return new MerkleStateManager({ trie })
+}
 
 export class ChainReader {
   readonly chain: Chain
@@ -111,12 +121,8 @@ export class ChainReader {
   }
 
   /** A read-only view of the state after `header` (writes land in a throw-away overlay). */
-  async stateAt(header: BlockHeader): Promise<MerkleStateManager> {
-    const trie = openTrie(new Overlay(this.chain.store.kv), header.stateRoot)
-    if (!(await trie.checkRoot(header.stateRoot))) {
-      throw new ServerError(`missing trie node ${bytesToHex(header.stateRoot)} (path ) state ${bytesToHex(header.stateRoot)} is not available`)
-    }
-    return new MerkleStateManager({ trie })
+  stateAt(header: BlockHeader): Promise<MerkleStateManager> {
+    return stateAfter(this.chain.store.kv, header)
   }
 
   async state(b: BlockNumberOrHash): Promise<{ header: BlockHeader; state: MerkleStateManager }> {

@@ -216,15 +216,19 @@ t.test('body limit: 413 with a JSON-RPC error, by Content-Length and by streamed
   t.equal((await post(s.url, fits)).status, 200, 'still serving afterwards')
 })
 
-t.test('batch limit: more than maxBatch entries is one -32600 "batch too large", nothing runs', async (t) => {
+t.test('batch limit: more than maxBatch entries is geth\'s one-entry -32600 "batch too large" with the first call\'s id, nothing runs', async (t) => {
   let calls = 0
   const s = await serve(t, { echo: (p) => (calls++, p) }, { maxBatch: 3 })
   const entry = (id: number) => ({ jsonrpc: '2.0', id, method: 'echo', params: [id] })
   t.equal(((await rpc(s.url, [entry(1), entry(2), entry(3)])).json() as unknown[]).length, 3)
   t.equal(calls, 3)
-  t.same((await rpc(s.url, [entry(1), entry(2), entry(3), entry(4)])).json(), { jsonrpc: '2.0', id: null, error: { code: -32600, message: 'batch too large' } })
+  t.same((await rpc(s.url, [entry(1), entry(2), entry(3), entry(4)])).json(), [{ jsonrpc: '2.0', id: 1, error: { code: -32600, message: 'batch too large' } }])
+  const notes = [1, 2, 3, 4].map(() => ({ jsonrpc: '2.0', method: 'echo' }))
+  t.same((await rpc(s.url, notes)).json(), [{ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'batch too large' } }], 'no call: id null')
   t.equal(calls, 3)
 })
+
+const allOrdered: Partial<RpcServerOptions> = { ordered: () => true }
 
 t.test('strict arrival order: one FIFO across connections; no two calls overlap', async (t) => {
   const events: string[] = []
@@ -244,7 +248,7 @@ t.test('strict arrival order: one FIFO across connections; no two calls overlap'
       active--
       return name
     },
-  })
+  }, allOrdered)
   const call = (name: string, ms: number) => rpc(s.url, { jsonrpc: '2.0', id: name, method: 'work', params: [name, ms] })
   // A is slow; B, C, D arrive while it runs, with decreasing work, on separate connections.
   const a = call('A', 150)
@@ -278,7 +282,7 @@ t.test('random delays, many concurrent requests and batches: strictly sequential
       active--
       return p[0]
     },
-  })
+  }, allOrdered)
   const requests: Promise<Reply>[] = []
   for (let i = 0; i < 30; i++) {
     if (i % 5 === 0) {
@@ -302,6 +306,60 @@ t.test('random delays, many concurrent requests and batches: strictly sequential
     )
     t.same(replies[i]!.json(), [0, 1, 2].map((j) => ({ jsonrpc: '2.0', id: j, result: `b${i}.${j}` })))
   }
+})
+
+t.test('lanes: engine_* never waits behind other calls, other calls never wait behind each other or the FIFO', async (t) => {
+  const events: string[] = []
+  const slow = (name: string, ms: number): RpcHandler => async () => {
+    events.push(`start ${name}`)
+    await sleep(ms)
+    events.push(`end ${name}`)
+    return name
+  }
+  const s = await serve(t, {
+    eth_slow: slow('eth_slow', 400),
+    eth_fast: slow('eth_fast', 0),
+    engine_a: slow('engine_a', 150),
+    engine_b: slow('engine_b', 0),
+  })
+  const timed = async (method: string): Promise<{ result: unknown; ms: number }> => {
+    const t0 = performance.now()
+    const r = (await rpc(s.url, { jsonrpc: '2.0', id: 1, method, params: [] }, { fresh: true })).json() as { result: unknown }
+    return { result: r.result, ms: performance.now() - t0 }
+  }
+  const slowCall = timed('eth_slow')
+  await sleep(20)
+  const [engineA, engineB, fast] = await Promise.all([timed('engine_a'), (async () => (await sleep(10), timed('engine_b')))(), timed('eth_fast')])
+  t.ok(engineA.ms < 350, `engine_a did not wait for eth_slow (${engineA.ms.toFixed(0)} ms)`)
+  t.ok(fast.ms < 120, `eth_fast waited neither for eth_slow nor for the engine FIFO (${fast.ms.toFixed(0)} ms)`)
+  t.ok(engineB.ms >= 100, 'engine_b waited for engine_a (arrival order)')
+  t.ok(events.indexOf('end engine_a') < events.indexOf('start engine_b'), 'engine calls in arrival order, one at a time')
+  t.equal((await slowCall).result, 'eth_slow')
+  // In a batch: the engine entries in order, the others beside them; responses in request order.
+  const batch = (await rpc(s.url, ['engine_a', 'eth_fast', 'engine_b', 'eth_slow'].map((m, id) => ({ jsonrpc: '2.0', id, method: m })))).json()
+  t.same(batch, ['engine_a', 'eth_fast', 'engine_b', 'eth_slow'].map((m, id) => ({ jsonrpc: '2.0', id, result: m })))
+})
+
+t.test('batch response size limit: entries after the limit get -32003 "response too large"', async (t) => {
+  let calls = 0
+  const s = await serve(t, { eth_big: () => (calls++, 'x'.repeat(400)) }, { maxBatchResponseBytes: 1000 })
+  const r = (await rpc(s.url, Array.from({ length: 20 }, (_, id) => ({ jsonrpc: '2.0', id, method: 'eth_big' })))).json() as { id: number; result?: string; error?: { code: number; message: string } }[]
+  t.equal(r.length, 20, 'every entry answered')
+  t.same(r.map((x) => x.id), Array.from({ length: 20 }, (_, id) => id), 'in request order')
+  const ok = r.filter((x) => x.result !== undefined).length
+  t.ok(ok >= 3 && ok <= 3 + 4, `the responses up to the limit are kept (${ok})`)
+  t.same(r.at(-1)!.error, { code: -32003, message: 'response too large' })
+  t.ok(calls < 20, `no more calls started once over the limit (${calls})`)
+})
+
+t.test('request time limit: calls still running answer -32002 "request timed out", others are not held', async (t) => {
+  const s = await serve(t, { eth_hang: () => sleep(2000).then(() => 'late'), eth_quick: () => 'quick' }, { requestTimeoutMs: 200 })
+  const t0 = performance.now()
+  const single = (await rpc(s.url, { jsonrpc: '2.0', id: 5, method: 'eth_hang' })).json()
+  t.same(single, { jsonrpc: '2.0', id: 5, error: { code: -32002, message: 'request timed out' } })
+  const batch = (await rpc(s.url, [{ jsonrpc: '2.0', id: 1, method: 'eth_quick' }, { jsonrpc: '2.0', id: 2, method: 'eth_hang' }])).json()
+  t.same(batch, [{ jsonrpc: '2.0', id: 1, result: 'quick' }, { jsonrpc: '2.0', id: 2, error: { code: -32002, message: 'request timed out' } }])
+  t.ok(performance.now() - t0 < 1500, 'answered at the limit, not when the handlers ended')
 })
 
 t.test('HTTP methods, CORS preflight, vhosts, content type', async (t) => {
@@ -350,8 +408,9 @@ t.test('onCall reports method, duration and success', async (t) => {
     { jsonrpc: '2.0', id: 2, method: 'fail' },
     { jsonrpc: '2.0', id: 3, method: 'unknown' },
   ])
+  // A batch's unordered entries run side by side: compare without their completion order.
   t.same(
-    calls.map(([m, , ok]) => [m, ok]),
+    calls.map(([m, , ok]) => [m, ok]).sort(),
     [
       ['add', true],
       ['fail', false],

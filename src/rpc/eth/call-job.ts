@@ -1,0 +1,86 @@
+// One EVM job for the RPC (eth_call, eth_estimateGas, eth_createAccessList), as plain data that can
+// cross to a worker thread, and the function that runs it over a state backend. The main thread
+// decodes the parameters and picks the block; the job runs where the backend is (a call worker, or
+// in-process for tests) and answers a result or throws the method's RpcError.
+import type { BlockHeader } from '@ethereumjs/block'
+import type { Common } from '@ethereumjs/common'
+import type { MerkleStateManager } from '@ethereumjs/statemanager'
+import type { HeaderByHash } from '../../exec/ancestors.ts'
+import { createAccessList, type AccessListResult } from './access-list.ts'
+import { callDefaults, toMessage, type BlockOverrides, type StateOverride, type TransactionArgs } from './call-args.ts'
+import { ExecutionTimeoutError, RevertError, ServerError } from './errors.ts'
+import { estimateGas } from './estimate.ts'
+import { applyMessage, EvmTimeoutError, MessageError, prepareCall, type CallContext } from './evm-call.ts'
+import { toData, toQuantity, type Hex } from './params.ts'
+
+export type CallMethod = 'eth_call' | 'eth_estimateGas' | 'eth_createAccessList'
+export type CallJobResult = Hex | AccessListResult
+
+export interface CallJob {
+  method: CallMethod
+  args: TransactionArgs
+  /** The block whose post-state the call runs on. */
+  headerHash: Uint8Array
+  stateOverride?: StateOverride
+  blockOverrides?: BlockOverrides
+  /** --rpc.gascap (0 = none). */
+  gasCap: bigint
+  /** --rpc.evmtimeout in ms (0 = none), for the error text. */
+  timeoutMs: number
+  /** Date.now() after which the EVM is aborted (Infinity = never); set when the call arrived. */
+  deadline: number
+  /** eth_createAccessList: the gas price oracle's tip, for fee defaults. */
+  tipCap?: bigint
+}
+
+/** Where a job reads the chain: headers by hash and the state after a header. */
+export interface CallBackend {
+  common: Common
+  headerByHash: HeaderByHash
+  stateAt(header: BlockHeader): Promise<MerkleStateManager>
+}
+
+const MAX_UINT64 = (1n << 64n) - 1n
+
+async function ethCall(cc: CallContext, job: CallJob, chainId: bigint): Promise<Hex> {
+  const { args } = job
+  callDefaults(args, job.gasCap === 0n ? MAX_UINT64 : job.gasCap, cc.header.baseFeePerGas, chainId)
+  const msg = toMessage(args, cc.header.baseFeePerGas)
+  let res
+  try {
+    res = await applyMessage(cc, msg)
+  } catch (err) {
+    if (err instanceof MessageError) throw new ServerError(`err: ${err.message} (supplied gas ${msg.gasLimit})`)
+    throw err
+  }
+  if (res.reverted) throw new RevertError(res.returnValue)
+  if (res.failed) throw new ServerError(res.vmError ?? 'execution failed')
+  return toData(res.returnValue)
+}
+
+/** Runs `job`; throws the RpcError the method answers with (an EVM past its deadline: geth's timeout text). */
+export async function runCallJob(backend: CallBackend, job: CallJob): Promise<CallJobResult> {
+  if (Date.now() > job.deadline) throw new ExecutionTimeoutError(job.timeoutMs)
+  const header = await backend.headerByHash(job.headerHash)
+  if (header === undefined) throw new ServerError('header not found')
+  const state = await backend.stateAt(header)
+  const cc = await prepareCall(backend.common, backend.headerByHash, header, state, job.stateOverride, job.blockOverrides)
+  cc.deadline = job.deadline
+  const chainId = backend.common.chainId()
+  try {
+    switch (job.method) {
+      case 'eth_call':
+        return await ethCall(cc, job, chainId)
+      case 'eth_estimateGas': {
+        job.args.gas ??= 0n
+        callDefaults(job.args, job.gasCap, cc.header.baseFeePerGas, chainId)
+        return toQuantity(await estimateGas(cc, toMessage(job.args, cc.header.baseFeePerGas), job.gasCap))
+      }
+      case 'eth_createAccessList':
+        return await createAccessList(cc, job.args, job.gasCap, chainId, job.tipCap ?? 0n)
+    }
+  } catch (err) {
+    if (err instanceof EvmTimeoutError) throw new ExecutionTimeoutError(job.timeoutMs)
+    throw err
+  }
+}
