@@ -11,7 +11,8 @@ import { DEV_PRIVATE_KEYS } from '../../config/presets/dev-keys.ts'
 import { loadOrCreateJwtSecret } from '../rpc/jwt.ts'
 import { startNode } from './node.ts'
 import { Resources } from './lifecycle.ts'
-import { commonFromGenesis, genesisBlock, loadGenesisFile, loadPreset, writeGenesisState, type GenesisSpec } from '../../config/index.ts'
+import { commonFromGenesis, genesisBlock, loadGenesisFile, loadPreset, writeGenesisState, type ConfigChange, type GenesisSpec } from '../../config/index.ts'
+import { updateStoredChainConfig } from './chain-config.ts'
 import { decodeBlock, splitRlpStream } from '../chain/decode.ts'
 import { initGenesis } from '../chain/genesis.ts'
 import { parallaxCrypto } from '../exec/crypto.ts'
@@ -32,6 +33,8 @@ export interface InitResult {
   chainId: bigint
   /** false when the datadir already held this same genesis (init is idempotent). */
   created: boolean
+  /** When not created: the chain config fields the new genesis changed (now stored). */
+  configChanges: ConfigChange[]
 }
 
 export interface ImportOptions {
@@ -79,8 +82,9 @@ export async function initCommand(opts: InitOptions): Promise<InitResult> {
       block: (root) => genesisBlock(spec, common, root),
       chainConfig: stored,
     })
+    const configChanges = created ? [] : await updateStoredChainConfig(kv, { spec, stored }, opts.logger)
     const hash = bytesToHex(block.hash())
-    return { genesisHash: hash, stateRoot: bytesToHex(block.header.stateRoot), chainId: spec.config.chainId, created }
+    return { genesisHash: hash, stateRoot: bytesToHex(block.header.stateRoot), chainId: spec.config.chainId, created, configChanges }
   } finally {
     await kv.close()
   }
