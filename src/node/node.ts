@@ -162,16 +162,14 @@ async function startServices(s: NodeServices, opened: Resources): Promise<Runnin
   if (s.http !== undefined) {
     const api = new Set(s.http.api)
     const methods = new Map<string, RpcHandler>([...ethMethods, ...txpoolMethods, ...adminMethods].filter(([name]) => api.has(name.split('_')[0]!)))
-    const http = await startRpcServer({ host: s.http.addr, port: s.http.port, methods, logger: logger.child({ server: 'http' }), ...(metrics ? { onCall: metrics.onRpcCall } : {}) })
-    httpServer = http
-    opened.add('HTTP server', () => http.close())
+    httpServer = await startRpcServer({ host: s.http.addr, port: s.http.port, methods, logger: logger.child({ server: 'http' }), ...(metrics ? { onCall: metrics.onRpcCall } : {}) })
+    opened.add('HTTP server', () => httpServer?.close())
     logger.info({ url: httpServer.url, api: [...api].join(',') }, 'HTTP server started')
   }
   let metricsServer: MetricsServer | undefined
   if (metrics !== undefined && s.metrics !== undefined) {
-    const server = await startMetricsServer({ addr: s.metrics.addr, port: s.metrics.port, metrics, logger })
-    metricsServer = server
-    opened.add('metrics server', () => server.close())
+    metricsServer = await startMetricsServer({ addr: s.metrics.addr, port: s.metrics.port, metrics, logger })
+    opened.add('metrics server', () => metricsServer?.close())
     logger.info({ url: metricsServer.url }, 'Metrics server started')
   }
   if (s.dev !== undefined) {
