@@ -156,21 +156,21 @@ async function startServices(s: NodeServices, opened: Resources): Promise<Runnin
   const txpoolMethods = createTxpoolMethods(txpool)
   const all = new Map<string, RpcHandler>([...ethMethods, ...txpoolMethods, ...adminMethods, ...engineMethods])
   const engineServer = await startRpcServer({ host: s.authrpc.addr, port: s.authrpc.port, methods: all, jwtSecret: s.authrpc.jwtSecret, logger: logger.child({ server: 'authrpc' }), ...(metrics ? { onCall: metrics.onRpcCall } : {}) })
-  opened.add('Engine API server', () => engineServer.close())
   logger.info({ url: engineServer.url }, 'Engine API started')
+  opened.add('Engine API server', () => engineServer.close())
   let httpServer: RpcServer | undefined
   if (s.http !== undefined) {
     const api = new Set(s.http.api)
     const methods = new Map<string, RpcHandler>([...ethMethods, ...txpoolMethods, ...adminMethods].filter(([name]) => api.has(name.split('_')[0]!)))
     httpServer = await startRpcServer({ host: s.http.addr, port: s.http.port, methods, logger: logger.child({ server: 'http' }), ...(metrics ? { onCall: metrics.onRpcCall } : {}) })
-    opened.add('HTTP server', () => httpServer?.close())
     logger.info({ url: httpServer.url, api: [...api].join(',') }, 'HTTP server started')
+    opened.add('HTTP server', () => httpServer?.close())
   }
   let metricsServer: MetricsServer | undefined
   if (metrics !== undefined && s.metrics !== undefined) {
     metricsServer = await startMetricsServer({ addr: s.metrics.addr, port: s.metrics.port, metrics, logger })
-    opened.add('metrics server', () => metricsServer?.close())
     logger.info({ url: metricsServer.url }, 'Metrics server started')
+    opened.add('metrics server', () => metricsServer?.close())
   }
   if (s.dev !== undefined) {
     const call = async (method: string, params: unknown[]): Promise<unknown> => {
@@ -186,14 +186,15 @@ async function startServices(s: NodeServices, opened: Resources): Promise<Runnin
         metrics?.onRpcCall(method, performance.now() - t0, ok)
       }
     }
-    const driver = new DevDriver({ call, chain, common, logger, period: s.dev.period })
-    dev = driver
+    dev = new DevDriver({ call, chain, common, logger, period: s.dev.period })
+    dev.start()
+    const driver = dev
     opened.add('dev block production', () => driver.stop())
-    driver.start()
   }
-  opened.add('status loop', startStatusLoop({ chain, engine, txpool, logger, warnNoConsensusClient: s.dev === undefined, ...(s.statusIntervalMs !== undefined ? { intervalMs: s.statusIntervalMs } : {}) }))
+  const stopStatus = startStatusLoop({ chain, engine, txpool, logger, warnNoConsensusClient: s.dev === undefined, ...(s.statusIntervalMs !== undefined ? { intervalMs: s.statusIntervalMs } : {}) })
   const head = chain.head
   logger.info({ number: Number(head.number), hash: bytesToHex(head.hash()) }, 'Node started')
+  opened.add('status loop', stopStatus)
   return {
     chain,
     txpool,
