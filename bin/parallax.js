@@ -21,4 +21,11 @@ if (typeof Promise.withResolvers !== 'function') {
 
 register()
 const { main } = await import('../src/cli/main.ts')
-process.exitCode = await main(process.argv.slice(2))
+const code = await main(process.argv.slice(2))
+process.exitCode = code
+// main() has closed everything it opened. Should a library still hold the event loop open, exit anyway
+// (a failed start must not leave a live process behind), once the output had a moment to drain.
+setTimeout(() => {
+  process.stderr.write('Forcing exit: something was still open after shutdown\n')
+  process.exit(code)
+}, 1000).unref()

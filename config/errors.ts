@@ -1,4 +1,4 @@
-// The one error type of the config module: a genesis file or chain config that cannot be used.
+// The errors of the config module: a genesis file or chain config that cannot be used.
 
 /**
  * A malformed or unusable genesis. `field` names the offending field as a dotted path
@@ -15,5 +15,23 @@ export class GenesisError extends Error {
     this.name = 'GenesisError'
     this.field = field
     this.detail = detail
+  }
+}
+
+/**
+ * A new chain config that cannot replace the stored one: it moves a fork the stored head is in (or
+ * one to at or before the head), or changes what blocks already accepted depended on.
+ * `field` names the config field (`config.osakaTime`), `head` the stored head.
+ */
+export class IncompatibleChainConfigError extends Error {
+  readonly code = 'CONFIG_INCOMPATIBLE'
+  readonly field: string
+  readonly head: { number: bigint; timestamp: bigint }
+
+  constructor(field: string, head: { number: bigint; timestamp: bigint }, detail: string) {
+    super(`incompatible chain config: ${detail}; keep the stored value or initialise a new datadir`)
+    this.name = 'IncompatibleChainConfigError'
+    this.field = field
+    this.head = head
   }
 }

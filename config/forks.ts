@@ -35,6 +35,8 @@ export interface ScheduledFork {
   timestamp: bigint | null
   /** Set on blob forks (Cancun onwards): the schedule in force from this fork. */
   blob?: BlobParams
+  /** The genesis field that places it (`config.osakaTime`); absent for Chainstart. */
+  field?: string
 }
 
 /** The genesis header values that fork placement depends on. */
@@ -155,7 +157,7 @@ export function resolveForkSchedule(config: ChainConfigSpec, genesis: GenesisPoi
   let blob: BlobParams | undefined
   for (const s of all) {
     if (s.block === undefined && s.time === undefined) continue
-    const fork: ScheduledFork = { hardfork: s.hardfork, block: s.block ?? null, timestamp: s.time ?? null }
+    const fork: ScheduledFork = { hardfork: s.hardfork, block: s.block ?? null, timestamp: s.time ?? null, field: s.field }
     const blobFork = BLOB_FORKS.find((f) => f === s.hardfork)
     if (blobFork !== undefined) {
       blob = blobParamsFor(blobFork, config, blob)

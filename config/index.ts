@@ -8,3 +8,6 @@ export { UnknownNetworkError, commonForFixtureNetwork, fixtureChainConfig } from
 export { PRESET_NAMES, loadGenesisFile, loadPreset } from './presets.ts'
 export type { PresetName } from './presets.ts'
 export { genesisToJson } from './genesis-json.ts'
+export { chainConfigChanges, checkChainConfigCompatible } from './compat.ts'
+export type { ConfigChange, HeadPoint } from './compat.ts'
+export { IncompatibleChainConfigError } from './errors.ts'

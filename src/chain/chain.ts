@@ -110,6 +110,11 @@ export class Chain {
     return run
   }
 
+  /** Resolves when the inserts and head moves queued so far are done (shutdown waits for it before closing the store). */
+  idle(): Promise<void> {
+    return this.queue.then(() => undefined)
+  }
+
   /** Validates, executes and stores `block`; with `setHead`, also makes it the canonical head in the same batch. */
   insertBlock(block: Block, opts: { setHead?: boolean; blockAccessList?: Uint8Array } = {}): Promise<InsertResult> {
     return this.serial(() => this.insertInner(block, opts))

@@ -40,7 +40,15 @@ export interface EngineMethodsOptions {
 /** Fork windows: [first fork (inclusive), first fork no longer served (exclusive)]. */
 type Window = [Hardfork | null, Hardfork | null]
 
+/**
+ * The latest timestamp whose fork this node can place: @ethereumjs/common compares timestamps as
+ * JavaScript numbers, and above 2^53 it throws (a plain Error, which would answer -32603). No fork is
+ * scheduled that late, so a later payload is of a fork this node does not know: -38005.
+ */
+export const MAX_FORK_TIMESTAMP = BigInt(Number.MAX_SAFE_INTEGER)
+
 function forkAt(common: Common, number: bigint, timestamp: bigint): Common {
+  if (timestamp > MAX_FORK_TIMESTAMP) throw unsupportedFork(`timestamp ${timestamp} is past every fork this node knows (the last it can place is ${MAX_FORK_TIMESTAMP})`)
   const c = common.copy()
   c.setHardforkBy({ blockNumber: number, timestamp })
   return c

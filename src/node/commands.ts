@@ -9,8 +9,10 @@ import { join } from 'node:path'
 import { createAddressFromPrivateKey, hexToBytes } from '@ethereumjs/util'
 import { DEV_PRIVATE_KEYS } from '../../config/presets/dev-keys.ts'
 import { loadOrCreateJwtSecret } from '../rpc/jwt.ts'
-import { startNode, type RunningNode } from './node.ts'
-import { commonFromGenesis, genesisBlock, loadGenesisFile, loadPreset, writeGenesisState, type GenesisSpec } from '../../config/index.ts'
+import { startNode } from './node.ts'
+import { Resources } from './lifecycle.ts'
+import { commonFromGenesis, genesisBlock, loadGenesisFile, loadPreset, writeGenesisState, type ConfigChange, type GenesisSpec } from '../../config/index.ts'
+import { updateStoredChainConfig } from './chain-config.ts'
 import { decodeBlock, splitRlpStream } from '../chain/decode.ts'
 import { initGenesis } from '../chain/genesis.ts'
 import { parallaxCrypto } from '../exec/crypto.ts'
@@ -31,6 +33,8 @@ export interface InitResult {
   chainId: bigint
   /** false when the datadir already held this same genesis (init is idempotent). */
   created: boolean
+  /** When not created: the chain config fields the new genesis changed (now stored). */
+  configChanges: ConfigChange[]
 }
 
 export interface ImportOptions {
@@ -78,8 +82,9 @@ export async function initCommand(opts: InitOptions): Promise<InitResult> {
       block: (root) => genesisBlock(spec, common, root),
       chainConfig: stored,
     })
+    const configChanges = created ? [] : await updateStoredChainConfig(kv, { spec, stored }, opts.logger)
     const hash = bytesToHex(block.hash())
-    return { genesisHash: hash, stateRoot: bytesToHex(block.header.stateRoot), chainId: spec.config.chainId, created }
+    return { genesisHash: hash, stateRoot: bytesToHex(block.header.stateRoot), chainId: spec.config.chainId, created, configChanges }
   } finally {
     await kv.close()
   }
@@ -130,27 +135,29 @@ export async function importCommand(opts: ImportOptions): Promise<ImportResult> 
 export async function nodeCommand(opts: NodeOptions): Promise<void> {
   const flags = { ...NODE_DEFAULTS, ...opts.flags }
   const log = opts.logger
-  let datadir = opts.datadir
-  let tempDir: string | undefined
-  if (flags.dev) {
-    if (opts.datadirExplicit !== true) {
-      tempDir = await mkdtemp(join(tmpdir(), 'parallax-dev-'))
-      datadir = tempDir
-      log.info({ datadir }, 'Using a temporary data directory for dev mode')
-    }
-    // A fresh dev datadir is initialised with the dev preset; an existing one must hold it.
-    await initCommand({ datadir, genesis: 'dev', logger: log })
-    printDevAccounts(log)
-  }
-  const node = await openDatadir(datadir, log, { exec: { ...execSettings(flags), prestart: true } })
-  let running: RunningNode | undefined
+  // Everything opened below is closed (newest first) however this ends: shutdown, or a failed start.
+  const opened = new Resources(log)
   try {
+    let datadir = opts.datadir
+    if (flags.dev) {
+      if (opts.datadirExplicit !== true) {
+        const tempDir = await mkdtemp(join(tmpdir(), 'parallax-dev-'))
+        opened.add('temporary datadir', () => rm(tempDir, { recursive: true, force: true }))
+        datadir = tempDir
+        log.info({ datadir }, 'Using a temporary data directory for dev mode')
+      }
+      // A fresh dev datadir is initialised with the dev preset; an existing one must hold it.
+      await initCommand({ datadir, genesis: 'dev', logger: log })
+      printDevAccounts(log)
+    }
+    const node = await openDatadir(datadir, log, { exec: { ...execSettings(flags), prestart: true } })
+    opened.add('datadir', () => node.close())
     log.info(flags.execParallel ? { executor: 'parallel', workers: flags.execWorkers } : { executor: 'sequential' }, 'Block executor')
     const head = node.chain.head
     log.info({ number: Number(head.number), hash: bytesToHex(head.hash()), chainId: node.spec.config.chainId.toString(), datadir }, 'Loaded most recent local block')
     const jwt = await loadOrCreateJwtSecret({ ...(flags.authrpcJwtsecret !== undefined ? { path: flags.authrpcJwtsecret } : {}), datadir, logger: log })
     const http = flags.http || flags.dev
-    running = await startNode({
+    const running = await startNode({
       chain: node.chain,
       common: node.common,
       logger: log,
@@ -161,15 +168,14 @@ export async function nodeCommand(opts: NodeOptions): Promise<void> {
       ...(flags.metrics ? { metrics: { addr: flags.metricsAddr, port: flags.metricsPort, chaindata: join(datadir, CHAINDATA) } } : {}),
       rpc: flags.rpc,
     })
+    opened.add('node', () => running.close())
     await new Promise<void>((resolve) => {
       if (opts.signal.aborted) return resolve()
       opts.signal.addEventListener('abort', () => resolve(), { once: true })
     })
     log.info({}, 'Shutting down')
   } finally {
-    await running?.close()
-    await node.close()
-    if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true })
+    await opened.closeAll()
   }
 }
 

@@ -25,6 +25,7 @@ import { startP2P, type P2PNode } from '../p2p/index.ts'
 import { startStatusLoop } from './status.ts'
 import { createMetrics, startMetricsServer, type Metrics, type MetricsServer } from '../metrics/index.ts'
 import { NodeExecutor } from './executor.ts'
+import { Resources } from './lifecycle.ts'
 
 export interface NodeServices {
   chain: Chain
@@ -85,7 +86,16 @@ function blobSource(pool: TxPool): BlobSource {
   }
 }
 
+/**
+ * Starts the node's services on an opened chain. When any of them fails to start (a port taken, ...),
+ * everything already started is closed before the error is rethrown, so nothing keeps the process alive.
+ */
 export async function startNode(s: NodeServices): Promise<RunningNode> {
+  const opened = new Resources(s.logger)
+  return opened.starting(() => startServices(s, opened))
+}
+
+async function startServices(s: NodeServices, opened: Resources): Promise<RunningNode> {
   const { chain, common, logger } = s
   let dev: DevDriver | undefined
   const metrics = s.metrics !== undefined ? createMetrics(s.metrics.chaindata !== undefined ? { chaindata: s.metrics.chaindata } : {}) : undefined
@@ -112,7 +122,9 @@ export async function startNode(s: NodeServices): Promise<RunningNode> {
   }
   // Executions (per executor, re-executions, fallbacks) are counted where they happen, sealing included.
   const unobserve = metrics !== undefined && chain.executor instanceof NodeExecutor ? chain.executor.observe(metrics) : undefined
+  if (unobserve !== undefined) opened.add('executor metrics', unobserve)
   const builder = new PayloadBuilder({ chain, txs: txpool, logger })
+  opened.add('payload builder', () => builder.close())
   let p2p: P2PNode | undefined
   const engine = new EngineService({ chain, builder, logger, onMissingParent: (block) => p2p?.fetchAncestors(block) })
   if (s.p2p !== undefined) {
@@ -129,6 +141,7 @@ export async function startNode(s: NodeServices): Promise<RunningNode> {
       ...(metrics !== undefined ? { onPeerCount: (n: number) => metrics.setPeers(n), onGossip: (r: 'accept' | 'reject' | 'ignore') => metrics.gossip(r) } : {}),
     })
     const node = p2p
+    opened.add('p2p', () => node.stop())
     // Gossip every new canonical tip we did not get from peers (built by us, or given by the CL).
     chain.onHeadChange((added) => {
       const tip = added.at(-1)
@@ -144,6 +157,7 @@ export async function startNode(s: NodeServices): Promise<RunningNode> {
   })
   const limits = s.rpc ?? DEFAULT_RPC_LIMITS
   const calls = startCallPool(chain, limits.callWorkers, logger.child({ module: 'rpc-calls' }))
+  opened.add('RPC call workers', () => calls.close()) // closed after the servers (newest first)
   const ethOptions = { gasCap: limits.gasCap, evmTimeoutMs: limits.evmTimeoutMs, txFeeCap: limits.txFeeCap, logsRangeLimit: limits.maxBlocksPerFilter, logsMaxResults: limits.maxLogsPerResponse }
   const ethMethods = createEthMethods({ chain, common, txpool, networkId: s.networkId ?? common.chainId(), clientVersion: version, peerCount: () => p2p?.peerCount() ?? 0, options: ethOptions, calls })
   const serverLimits = { maxBatch: limits.batchRequestLimit, maxBatchResponseBytes: limits.batchResponseMaxBytes, requestTimeoutMs: limits.requestTimeoutMs }
@@ -152,17 +166,20 @@ export async function startNode(s: NodeServices): Promise<RunningNode> {
   const all = new Map<string, RpcHandler>([...ethMethods, ...txpoolMethods, ...adminMethods, ...engineMethods])
   const engineServer = await startRpcServer({ ...serverLimits, host: s.authrpc.addr, port: s.authrpc.port, methods: all, jwtSecret: s.authrpc.jwtSecret, logger: logger.child({ server: 'authrpc' }), ...(metrics ? { onCall: metrics.onRpcCall } : {}) })
   logger.info({ url: engineServer.url }, 'Engine API started')
+  opened.add('Engine API server', () => engineServer.close())
   let httpServer: RpcServer | undefined
   if (s.http !== undefined) {
     const api = new Set(s.http.api)
     const methods = new Map<string, RpcHandler>([...ethMethods, ...txpoolMethods, ...adminMethods].filter(([name]) => api.has(name.split('_')[0]!)))
     httpServer = await startRpcServer({ ...serverLimits, host: s.http.addr, port: s.http.port, methods, logger: logger.child({ server: 'http' }), ...(metrics ? { onCall: metrics.onRpcCall } : {}) })
     logger.info({ url: httpServer.url, api: [...api].join(',') }, 'HTTP server started')
+    opened.add('HTTP server', () => httpServer?.close())
   }
   let metricsServer: MetricsServer | undefined
   if (metrics !== undefined && s.metrics !== undefined) {
     metricsServer = await startMetricsServer({ addr: s.metrics.addr, port: s.metrics.port, metrics, logger })
     logger.info({ url: metricsServer.url }, 'Metrics server started')
+    opened.add('metrics server', () => metricsServer?.close())
   }
   if (s.dev !== undefined) {
     const call = async (method: string, params: unknown[]): Promise<unknown> => {
@@ -180,11 +197,14 @@ export async function startNode(s: NodeServices): Promise<RunningNode> {
     }
     dev = new DevDriver({ call, chain, common, logger, period: s.dev.period })
     dev.start()
+    const driver = dev
+    opened.add('dev block production', () => driver.stop())
   }
   const stopStatus = startStatusLoop({ chain, engine, txpool, logger, warnNoConsensusClient: s.dev === undefined, ...(s.statusIntervalMs !== undefined ? { intervalMs: s.statusIntervalMs } : {}) })
   calls.start() // last: a failed start leaves no call workers behind
   const head = chain.head
   logger.info({ number: Number(head.number), hash: bytesToHex(head.hash()) }, 'Node started')
+  opened.add('status loop', stopStatus)
   return {
     chain,
     txpool,
@@ -196,14 +216,10 @@ export async function startNode(s: NodeServices): Promise<RunningNode> {
     p2p,
     metrics,
     metricsUrl: metricsServer?.url,
+    /** Closes what startNode opened, newest first; then waits for the block import in progress, if any. */
     async close() {
-      stopStatus()
-      await p2p?.stop()
-      await dev?.stop()
-      builder.close()
-      unobserve?.()
-      await Promise.all([engineServer.close(), httpServer?.close(), metricsServer?.close()])
-      await calls.close()
+      await opened.closeAll()
+      await chain.idle()
     },
   }
 }

@@ -26,6 +26,7 @@ import { OutboundSlots, registerHandlers, requestBlocksByHash, requestBlocksByRa
 import { PEER_SCORE_THRESHOLDS, peerScoreParams } from './scoring.ts'
 import { Syncer, type SyncResult } from './sync.ts'
 import { blockTopic, forkId, forkScheduleOf, messageId } from './topic.ts'
+import { explainStartFailure } from './listen-error.ts'
 
 export interface P2POptions {
   chain: Chain
@@ -278,7 +279,7 @@ export async function startP2P(opts: P2POptions): Promise<P2PNode> {
     await libp2p.start()
   } catch (err) {
     await Promise.resolve(libp2p.stop()).catch(() => undefined)
-    throw err
+    throw await explainStartFailure(opts.listen, err)
   }
   pubsub.subscribe(topic)
   const statusTimer = setInterval(() => {

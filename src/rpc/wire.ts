@@ -5,8 +5,10 @@ import { InvalidParamsError } from './errors.ts'
 
 export type Hex = `0x${string}`
 
-const QUANTITY = /^0x(0|[1-9a-f][0-9a-f]*)$/i
-const DATA = /^0x([0-9a-f]{2})*$/i
+// The prefix is exactly `0x` (execution-apis' patterns); `0X` is refused here, as a -32602, rather
+// than reaching a decoder that throws. Hex digits may be either case, as geth accepts them.
+const QUANTITY = /^0x(0|[1-9a-fA-F][0-9a-fA-F]*)$/
+const DATA = /^0x([0-9a-fA-F]{2})*$/
 
 export function describe(v: unknown): string {
   if (v === undefined) return 'missing'

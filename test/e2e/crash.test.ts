@@ -7,46 +7,14 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { splitRlpStream } from '../../src/chain/decode.ts'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { bytesToHex } from '@ethereumjs/util'
 import { REPO_ROOT, locateSuite, reportMissing } from '../helpers/fixtures.ts'
-import { LevelKV } from '../../src/db/level.ts'
-import { Prefix, key, metaKey, MetaKey, readU64be, u64be } from '../../src/db/keys.ts'
-import { openTrie } from '../../src/exec/state.ts'
-import { Overlay } from '../../src/db/overlay.ts'
-import { createBlockHeaderFromRLP } from '@ethereumjs/block'
-import { specFromStoredConfig } from '../../src/node/datadir.ts'
-import { commonFromGenesis } from '../../config/index.ts'
+import { dumpFlat } from '../helpers/store-check.ts'
 
 const BIN = join(REPO_ROOT, 'bin', 'parallax.js')
 const RUNS = Number(process.env['PARALLAX_CRASH_RUNS'] ?? 6)
 
 function cli(args: string[]) {
   return spawnSync(process.execPath, [BIN, '--verbosity', '2', ...args], { encoding: 'utf8' })
-}
-
-async function dumpFlat(dir: string): Promise<{ head: string; number: bigint; flat: string[]; root: string }> {
-  const kv = await LevelKV.open(join(dir, 'chaindata'))
-  try {
-    const head = (await kv.get(metaKey(MetaKey.Head)))!
-    const flatRoot = (await kv.get(metaKey(MetaKey.FlatRoot)))!
-    if (bytesToHex(head) !== bytesToHex(flatRoot)) throw new Error('flat state does not describe the head')
-    const number = readU64be((await kv.get(key(Prefix.HashToNumber, head)))!)
-    // canonical index consistent up to the head, nothing above it
-    for (let n = 0n; n <= number; n++) if ((await kv.get(key(Prefix.Canonical, u64be(n)))) === undefined) throw new Error(`canonical ${n} missing`)
-    if ((await kv.get(key(Prefix.Canonical, u64be(number + 1n)))) !== undefined) throw new Error('canonical entry above head')
-    const spec = specFromStoredConfig(new TextDecoder().decode((await kv.get(metaKey(MetaKey.ChainConfig)))!))
-    const header = createBlockHeaderFromRLP((await kv.get(key(Prefix.Header, head)))!, { common: commonFromGenesis(spec), setHardfork: true, skipConsensusFormatValidation: true })
-    // the state root opens: walk the whole account trie
-    const accounts = await openTrie(new Overlay(kv), header.stateRoot).getValueMap()
-    const flat: string[] = []
-    for await (const k of kv.keys({ gte: Uint8Array.of(Prefix.FlatAccount), lt: Uint8Array.of(Prefix.FlatStorage + 1) })) {
-      flat.push(`${bytesToHex(k)}=${bytesToHex((await kv.get(k))!)}`)
-    }
-    if (Object.keys(accounts.values).length !== flat.filter((f) => f.startsWith('0x03')).length) throw new Error('flat accounts differ from the trie')
-    return { head: bytesToHex(head), number, flat, root: bytesToHex(header.stateRoot) }
-  } finally {
-    await kv.close()
-  }
 }
 
 const rel = 'ethereum-execution-apis/tests'

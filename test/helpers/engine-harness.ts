@@ -4,7 +4,7 @@
 // hash with @ethereumjs/block, independently of src/engine-api), and sign transactions with the dev keys.
 import { randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { createBlockHeader, genWithdrawalsTrieRoot } from '@ethereumjs/block'
+import { createBlockHeader, genWithdrawalsTrieRoot, type Block } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
@@ -126,8 +126,8 @@ export interface Harness {
   close(): Promise<void>
 }
 
-/** A node on a fresh in-memory chain from `genesisJson`, its Engine API on 127.0.0.1:<random> with a random JWT secret. */
-export async function startHarness(genesisJson: unknown): Promise<Harness> {
+/** A fresh in-memory chain from `genesisJson` (sequential executor, silent logs), and its genesis block. */
+export async function openMemoryChain(genesisJson: unknown): Promise<{ chain: Chain; common: Common; block: Block }> {
   const spec = parseGenesis(genesisJson)
   const common = commonFromGenesis(spec, parallaxCryptoWithKzg())
   const kv = new MemoryKV()
@@ -138,6 +138,12 @@ export async function startHarness(genesisJson: unknown): Promise<Harness> {
     chainConfig: JSON.stringify(genesisJson),
   })
   const chain = await Chain.open({ kv, common, executor: new SequentialExecutor(), logger: silent })
+  return { chain, common, block }
+}
+
+/** A node on a fresh in-memory chain from `genesisJson`, its Engine API on 127.0.0.1:<random> with a random JWT secret. */
+export async function startHarness(genesisJson: unknown): Promise<Harness> {
+  const { chain, common, block } = await openMemoryChain(genesisJson)
   const secret = new Uint8Array(randomBytes(32))
   const node = await startNode({ chain, common, logger: silent, authrpc: { addr: '127.0.0.1', port: 0, jwtSecret: secret } })
   const rpc = new RpcClient(node.engineServer.url, secret)

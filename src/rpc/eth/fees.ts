@@ -34,9 +34,13 @@ function percentilesJSON(v: unknown): number[] {
 /** Go's %f. */
 const goF = (x: number): string => x.toFixed(6)
 
-/** The base fee of the block after `h` (geth's eip1559.CalcBaseFee), undefined before London. */
+/**
+ * The base fee of the block after `h` (geth's eip1559.CalcBaseFee), undefined before London: the
+ * value the payload builder uses. Not `hardforkIsActiveOnBlock`, which is false for a fork at block 0.
+ */
 export function nextBaseFee(env: EthEnv, h: BlockHeader): bigint | undefined {
-  if (!env.ctx.common.hardforkIsActiveOnBlock(Hardfork.London, h.number + 1n)) return undefined
+  const london = env.ctx.common.hardforkBlock(Hardfork.London)
+  if (london === null || h.number + 1n < london) return undefined
   if (h.baseFeePerGas === undefined) return INITIAL_BASE_FEE
   return h.calcNextBaseFee()
 }

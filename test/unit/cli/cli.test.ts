@@ -152,7 +152,7 @@ t.test('init: global flags before or after the command; hash on stdout', async (
       initCommand: async (o) => {
         seen.datadir = o.datadir
         seen.genesis = o.genesis
-        return { genesisHash: HASH, stateRoot: HASH, chainId: 1337n, created: true }
+        return { genesisHash: HASH, stateRoot: HASH, chainId: 1337n, created: true, configChanges: [] }
       },
     })
     t.equal(r.code, 0, argv.join(' '))
@@ -168,7 +168,7 @@ t.test('init logs the genesis hash like geth; default datadir is per user', asyn
   const r = await run(['init', 'dev'], {
     initCommand: async (o) => {
       datadir = o.datadir
-      return { genesisHash: HASH, stateRoot: HASH, chainId: 1337n, created: true }
+      return { genesisHash: HASH, stateRoot: HASH, chainId: 1337n, created: true, configChanges: [] }
     },
   })
   t.equal(r.code, 0)

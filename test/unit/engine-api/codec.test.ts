@@ -221,6 +221,11 @@ t.test('execution payload: errors name the field', (t) => {
   throwsParams(t, () => decodeExecutionPayload(1, null), 'params[0]: expected an object, got null', 'null payload')
   throwsParams(t, () => decodeExecutionPayload(1, { ...V1, blockHash: undefined }), 'params[0].blockHash: missing', 'no block hash')
   t.doesNotThrow(() => decodeExecutionPayload(1, { ...V1, extraData: `0x${'00'.repeat(33)}` }), 'an over-long extraData is an INVALID block, not a bad param')
+  // `0X` is not the execution-apis prefix: refused as a bad param (it used to reach a decoder that threw: -32603)
+  throwsParams(t, () => decodeExecutionPayload(1, { ...V1, stateRoot: V1.stateRoot.replace('0x', '0X') }), /^params\[0\]\.stateRoot: expected hex data, got "0X/, '0X-prefixed DATA')
+  throwsParams(t, () => decodeExecutionPayload(1, { ...V1, gasLimit: V1.gasLimit.replace('0x', '0X') }), /^params\[0\]\.gasLimit: expected a hex quantity, got "0X/, '0X-prefixed QUANTITY')
+  throwsParams(t, () => decodeExecutionPayload(1, { ...V1, transactions: ['0X02'] }), /^params\[0\]\.transactions\[0\]: expected hex data/, '0X-prefixed transaction')
+  t.doesNotThrow(() => decodeExecutionPayload(1, { ...V1, stateRoot: `0x${'AB'.repeat(32)}` }), 'upper-case hex digits stay accepted (as geth)')
   t.end()
 })
 
