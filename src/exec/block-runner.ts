@@ -80,6 +80,8 @@ export interface EffectsCounters {
   waitMs: number
   firstTxAt: number
   lastTxAt: number
+  /** Time in getStateRoot (the batched flush and hashing). */
+  rootMs: number
 }
 
 /**
@@ -89,7 +91,7 @@ export interface EffectsCounters {
  */
 export async function runEffectsBlock(vm: VM, block: Block, source: EffectsSource, opts: { share: boolean }): Promise<{ result: RequestResult; counters: EffectsCounters }> {
   const lib = await vmInternals()
-  const c: EffectsCounters = { applied: 0, own: 0, reexecutions: 0, reasons: new Map(), ownGas: 0, appliedGas: 0, execMs: 0, applyMs: 0, waitMs: 0, firstTxAt: 0, lastTxAt: 0 }
+  const c: EffectsCounters = { applied: 0, own: 0, reexecutions: 0, reasons: new Map(), ownGas: 0, appliedGas: 0, execMs: 0, applyMs: 0, waitMs: 0, firstTxAt: 0, lastTxAt: 0, rootMs: 0 }
   const common = vm.common
   const header = block.header
   const sm = vm.stateManager as unknown as EffectsTarget
@@ -113,7 +115,9 @@ export async function runEffectsBlock(vm: VM, block: Block, source: EffectsSourc
     await vm.evm.journal.revert()
     throw err
   }
+  const tRoot = performance.now()
   const stateRoot = await vm.stateManager.getStateRoot()
+  c.rootMs = performance.now() - tRoot
   const fail = (what: string): Error => new Error(`${what} (block ${header.number} ${bytesToHex(block.hash())})`)
   try {
     if (requestsHash !== undefined && (header.requestsHash === undefined || !equalsBytes(header.requestsHash, requestsHash))) throw fail('invalid requestsHash')

@@ -105,6 +105,9 @@ export interface ParallelProfile {
   traceBytes: number
   /** Share of the block's gas the main thread was given to run itself. */
   mainShare: number
+  /** Of afterMs: the state root (effects mode only; 0 otherwise) and the state diff. */
+  rootMs: number
+  diffMs: number
 }
 
 export interface ParallelStats {
@@ -334,7 +337,7 @@ export class ParallelExecutor implements Executor {
     const useFlat = await flatTablesAt(req.base, req.parent.hash())
     const board = new TraceBoard<TxTrace | TxEffects>(txs.length)
     const mode = this.opts.effects !== false && bal === undefined && effectsEligible(blockCommon(req), block, req.generate === true) ? 'effects' : 'traces'
-    const profile: ParallelProfile = { totalMs: 0, beforeMs: 0, txsMs: 0, afterMs: 0, execMs: 0, replayMs: 0, waitMs: 0, own: 0, replayed: 0, reexecuted: 0, workerMs: 0, traceBytes: 0, mainShare: share }
+    const profile: ParallelProfile = { totalMs: 0, beforeMs: 0, txsMs: 0, afterMs: 0, execMs: 0, replayMs: 0, waitMs: 0, own: 0, replayed: 0, reexecuted: 0, workerMs: 0, traceBytes: 0, mainShare: share, rootMs: 0, diffMs: 0 }
     // Small batches: with sharing, a trace that arrives late is a transaction the main thread runs itself.
     const batch = Math.max(1, Math.min(this.opts.share === false ? 32 : 4, Math.ceil(txs.length / (pool.length * 8))))
     const finished: Promise<void>[] = []
@@ -441,8 +444,10 @@ export class ParallelExecutor implements Executor {
     this.stats.txs += block.transactions.length
     this.stats.reexecuted += c.reexecutions
     this.stats.replayed += c.applied
+    const tDiff = performance.now()
     const stateDiff = await computeStateDiff(base, parent.stateRoot, stateManager, flat)
-    Object.assign(spec.profile, { execMs: c.execMs, replayMs: c.applyMs, waitMs: c.waitMs, own: c.own, replayed: c.applied, reexecuted: c.reexecutions })
+    const diffMs = performance.now() - tDiff
+    Object.assign(spec.profile, { execMs: c.execMs, replayMs: c.applyMs, waitMs: c.waitMs, own: c.own, replayed: c.applied, reexecuted: c.reexecutions, rootMs: c.rootMs, diffMs })
     return assembleOutcome(block, common, result, { stateDiff, writes: overlay.ops(), executor: 'parallel', reexecutions: c.reexecutions })
   }
 

@@ -77,6 +77,23 @@ export class FlatReadStateManager extends MerkleStateManager {
   private readonly writtenSlots = new Map<string, Set<string>>()
   /** Accounts whose storage this block may have replaced wholesale (cleared, deleted, re-created). */
   private readonly storageReset = new Set<string>()
+  /**
+   * Parent values seen when a key was first loaded (every load before the block's flush reads the
+   * parent state: writes stay in the caches until then), so the block's state diff need not read
+   * them again: account RLP (null: absent) by address hex, slot value by address hex + slot hex.
+   */
+  private readonly parentAccounts = new Map<string, Uint8Array | null>()
+  private readonly parentSlots = new Map<string, Uint8Array>()
+  private flushed = false
+
+  /** The account's parent value as first loaded (undefined: never loaded before the flush). */
+  parentAccount(address: Address): Uint8Array | null | undefined {
+    return this.parentAccounts.get(address.toString())
+  }
+  /** The slot's parent value as first read from the flat tables (undefined: not known). */
+  parentSlot(address: Address, slot: Uint8Array): Uint8Array | undefined {
+    return this.parentSlots.get(address.toString() + bytesToHex(slot))
+  }
 
   constructor(opts: ConstructorParameters<typeof MerkleStateManager>[0], flat?: SyncKVReader) {
     super(opts)
@@ -120,11 +137,15 @@ export class FlatReadStateManager extends MerkleStateManager {
       return new Account(a.nonce, a.balance, a.storageRoot, a.codeHash)
     }
     const flat = this.flat
-    if (flat === undefined || caches === undefined) return super.getAccount(address)
     const hex = address.toString()
-    if (this.written.has(hex)) return super.getAccount(address)
+    if (flat === undefined || caches === undefined || this.written.has(hex)) {
+      const acc = await super.getAccount(address)
+      if (!this.flushed && !this.written.has(hex) && !this.parentAccounts.has(hex)) this.parentAccounts.set(hex, acc?.serialize() ?? null)
+      return acc
+    }
     const rlp = flat.getSync(key(Prefix.FlatAccount, keccak256(address.bytes)))
     const account = rlp !== undefined ? createAccountFromRLP(rlp) : undefined
+    if (!this.flushed && !this.parentAccounts.has(hex)) this.parentAccounts.set(hex, rlp ?? null)
     this.parentRoots.set(hex, account?.storageRoot ?? KECCAK256_RLP)
     caches.account?.put(address, account)
     return account
@@ -140,6 +161,7 @@ export class FlatReadStateManager extends MerkleStateManager {
     if (account === undefined) return new Uint8Array()
     if (!this.slotUnchanged(address, slot, account.storageRoot)) return super.getStorage(address, slot)
     const value = flat.getSync(key(Prefix.FlatStorage, keccak256(address.bytes), keccak256(slot)))
+    if (!this.flushed) this.parentSlots.set(address.toString() + bytesToHex(slot), value ?? new Uint8Array())
     caches.storage!.put(address, slot, value ?? RLP_EMPTY_STRING)
     return value === undefined ? new Uint8Array() : (RLP.decode(value) as Uint8Array)
   }
@@ -188,6 +210,7 @@ export class FlatReadStateManager extends MerkleStateManager {
    * the parent's nodes.
    */
   override async flush(): Promise<void> {
+    this.flushed = true
     const caches = this._caches
     if (!this.batchedFlush || caches === undefined) return super.flush()
     for (const [addressHex, elem] of caches.code?.flush() ?? []) {
@@ -330,7 +353,8 @@ export async function computeStateDiff(
   const accounts: AccountDiff[] = []
   const sorted = [...post.touched.values()].sort((a, b) => (a.address.toString() < b.address.toString() ? -1 : 1))
   for (const t of sorted) {
-    const preAcc = await pre.getAccount(t.address)
+    const known = post.parentAccount(t.address)
+    const preAcc = known === undefined ? await pre.getAccount(t.address) : known === null ? undefined : createAccountFromRLP(known)
     const postAcc = await post.getAccount(t.address)
     const preRaw = slimAccount(preAcc)
     const postRaw = slimAccount(postAcc)
@@ -378,7 +402,7 @@ function diffDumps(pre: Map<string, string>, post: Map<string, string>): SlotDif
 
 async function diffWrittenSlots(
   pre: MerkleStateManager,
-  post: MerkleStateManager,
+  post: FlatReadStateManager,
   address: Address,
   slots: Iterable<Uint8Array>,
   preAcc: Account | undefined,
@@ -386,7 +410,7 @@ async function diffWrittenSlots(
 ): Promise<SlotDiff[]> {
   const out: SlotDiff[] = []
   for (const slot of slots) {
-    const preVal = preAcc === undefined ? new Uint8Array() : encodeSlot(await pre.getStorage(address, slot))
+    const preVal = preAcc === undefined ? new Uint8Array() : (post.parentSlot(address, slot) ?? encodeSlot(await pre.getStorage(address, slot)))
     const postVal = postAcc === undefined ? new Uint8Array() : encodeSlot(await post.getStorage(address, slot))
     if (!equalsBytes(preVal, postVal)) out.push({ slotHash: keccak(slot), pre: preVal, post: postVal })
   }
