@@ -180,7 +180,7 @@ export async function setupBenchBlock(
  * A block on `parent` with `txs`: header fields from the parent and the attributes (as BlockBuilder
  * sets them), execution fields from runBlock. Throws if any transaction is invalid in order.
  */
-async function assembleBlock(
+export async function assembleBlock(
   parent: BlockHeader,
   a: PayloadAttributes,
   txs: TypedTransaction[],
