@@ -29,6 +29,8 @@ const lanes = WORKERS.map((workers, k) =>
   ),
 )
 t.teardown(() => Promise.all(lanes.map((l) => l.executor.close())))
+// About 3-4 minutes on a quiet 2-core machine; a shared one can take several times that.
+t.setTimeout(1_800_000)
 
 for (const rel of SUITES) {
   const loc = locateSuite(rel)
