@@ -160,6 +160,7 @@ export class Chain {
     let outcome: ExecutionOutcome
     try {
       validateHeaderAgainstParent(block.header, parent)
+      await this._executor.prepare?.(block)
       await validateBody(block, parent)
       outcome = await this._executor.execute({
         block,

@@ -36,6 +36,12 @@ export interface ExecuteRequest {
 
 export interface Executor {
   readonly kind: 'sequential' | 'parallel'
+  /**
+   * Optional work before a block's body is validated: the parallel executor recovers the
+   * transactions' senders on every core (validation would otherwise recover them all on this
+   * thread). Never throws; what it could not do is done later as usual.
+   */
+  prepare?(block: Block): Promise<void>
   execute(req: ExecuteRequest): Promise<ExecutionOutcome>
   close?(): Promise<void>
 }

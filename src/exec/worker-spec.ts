@@ -38,12 +38,21 @@ interface BlockRef {
   blockRlp: Uint8Array
 }
 
+/** Recover the senders of transactions [from, to). */
+export interface SendersJob extends BlockRef {
+  id: number
+  from: number
+  to: number
+}
+
 export interface SpecJob extends BlockRef {
   id: number
   parentStateRoot: Uint8Array
   /** The flat tables describe the parent: read them instead of the trie. */
   useFlat: boolean
   indices: number[]
+  /** Sender public keys the main thread already has (by index; null: unknown): no ecrecover for them. */
+  pubkeys?: (Uint8Array | null)[]
   /** Traces are posted in batches of this many transactions. */
   batch: number
   /** Test hook: random delay up to this many ms before each transaction. */
@@ -73,6 +82,7 @@ export interface SpecJob extends BlockRef {
 
 export type SpecReply =
   | { id: number; ok: true; kind: 'ready' }
+  | { id: number; ok: true; kind: 'senders'; pubkeys: (Uint8Array | null)[] }
   | { id: number; ok: true; kind: 'traces'; indices: number[]; traces: (TxTrace | null)[]; pubkeys: (Uint8Array | null)[] }
   | { id: number; ok: true; kind: 'effects'; indices: number[]; effects: (TxEffects | null)[]; pubkeys: (Uint8Array | null)[] }
   | { id: number; ok: true; kind: 'done'; busyMs: number; traceBytes: number }
@@ -80,6 +90,7 @@ export type SpecReply =
 
 export type WorkerMessage =
   | { type: 'init'; kvPath: string }
+  | ({ type: 'senders' } & SendersJob)
   | ({ type: 'job' } & SpecJob)
 
 /** The parts of the worker EVM's block access list it resets before each transaction. */
@@ -141,13 +152,27 @@ function blockOf(ref: BlockRef): DecodedBlock {
   return lastBlock
 }
 
-function txAt(d: DecodedBlock, i: number): TypedTransaction {
+function txAt(d: DecodedBlock, i: number, pubkey?: Uint8Array | null): TypedTransaction {
   let tx = d.txs.get(i)
   if (tx === undefined) {
     tx = createTxFromBlockBodyData(d.raw[i]!, { common: d.block.common })
     d.txs.set(i, tx)
   }
+  if (pubkey !== undefined && pubkey !== null && tx.cache.senderPubKey === undefined && Object.isFrozen(tx)) tx.cache.senderPubKey = pubkey
   return tx
+}
+
+function recoverSenders(job: SendersJob): (Uint8Array | null)[] {
+  const d = blockOf(job)
+  const out: (Uint8Array | null)[] = []
+  for (let i = job.from; i < job.to; i++) {
+    try {
+      out.push(txAt(d, i).getSenderPublicKey())
+    } catch {
+      out.push(null) // validation on the main thread finds out why
+    }
+  }
+  return out
 }
 
 interface JobStats {
@@ -193,7 +218,7 @@ async function runEffectsJob(job: SpecJob, post: (r: SpecReply) => void): Promis
     if (job.cancel !== undefined && Atomics.load(job.cancel, 0) === 1) break
     if (job.cancel !== undefined && Atomics.load(job.cancel, 1) >= idx) continue
     if (job.delayMs !== undefined && job.delayMs > 0) await sleep(Math.random() * job.delayMs)
-    const tx = txAt(d, idx)
+    const tx = txAt(d, idx, job.pubkeys?.[idx])
     let fx: TxEffects | null = null
     sm.begin(block.header.coinbase)
     try {
@@ -302,7 +327,7 @@ async function runJob(job: SpecJob, post: (r: SpecReply) => void): Promise<JobSt
     if (job.cancel !== undefined && Atomics.load(job.cancel, 0) === 1) break
     if (job.cancel !== undefined && Atomics.load(job.cancel, 1) >= idx) continue
     if (job.delayMs !== undefined && job.delayMs > 0) await sleep(Math.random() * job.delayMs)
-    const tx = txAt(d, idx)
+    const tx = txAt(d, idx, job.pubkeys?.[idx])
     current = { args: callArgs({}), ops: [], result: undefined }
     called = false
     let trace: TxTrace | null = null
@@ -371,6 +396,13 @@ async function handle(msg: WorkerMessage): Promise<void> {
       } catch (err) {
         kv = undefined
         fail(-1, err)
+      }
+      return
+    case 'senders':
+      try {
+        post({ id: msg.id, ok: true, kind: 'senders', pubkeys: recoverSenders(msg) })
+      } catch (err) {
+        fail(msg.id, err)
       }
       return
     case 'job': {

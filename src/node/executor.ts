@@ -1,6 +1,7 @@
 // The node's block executor: the ParallelExecutor (default; --no-exec.parallel for the sequential one)
 // behind a thin wrapper that reports every block it runs (imports and payload sealing alike) and every
 // fallback to observers (the metrics), with label values from small fixed sets.
+import type { Block } from '@ethereumjs/block'
 import type { Logger } from 'pino'
 import type { ExecutionOutcome } from '../exec/outcome.ts'
 import { ParallelExecutor } from '../exec/parallel.ts'
@@ -37,6 +38,10 @@ export class NodeExecutor implements Executor {
   observe(o: ExecutionObserver): () => void {
     this.observers.add(o)
     return () => void this.observers.delete(o)
+  }
+
+  async prepare(block: Block): Promise<void> {
+    await this.inner.prepare?.(block)
   }
 
   async execute(req: ExecuteRequest): Promise<ExecutionOutcome> {

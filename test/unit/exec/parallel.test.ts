@@ -67,3 +67,21 @@ t.test('fallbacks', async (t) => {
   await badPath.close()
   t.throws(() => new ParallelExecutor({ workers: 0 }), RangeError)
 })
+
+t.test('prepare recovers every sender, on the main thread and the workers, before validation', async (t) => {
+  const bb = await mixBlock(41, 30, ['transfer'])
+  t.teardown(() => bb.close())
+  const par = new ParallelExecutor({ workers: 2, kvPath: bb.location, minTxs: 1, prestart: true })
+  t.teardown(() => par.close())
+  await par.execute(bb.request()) // the workers are up
+  const req = bb.request()
+  const txs = req.block.transactions
+  t.ok(txs.every((tx) => tx.cache.senderPubKey === undefined), 'a freshly decoded block has no senders yet')
+  await par.prepare(req.block)
+  t.ok(txs.every((tx) => tx.cache.senderPubKey !== undefined), 'every sender recovered')
+  const again = bb.request().block.transactions
+  txs.forEach((tx, i) => t.same(tx.cache.senderPubKey, again[i]!.getSenderPublicKey(), `tx ${i}: the right key`))
+  const out = await par.execute(req)
+  const fast = await new SequentialExecutor().execute(bb.request())
+  t.same(diffOutcomes(fast, out), [], 'the block executes the same after prepare')
+})
