@@ -34,6 +34,9 @@ async function run(argv: string[], commands?: Partial<CliCommands>) {
 
 const HASH = `0x${'ab'.repeat(32)}` as const
 
+/** The default --exec.workers: cores − 1, at least 1. */
+const DEFAULT_WORKERS = Math.max(1, availableParallelism() - 1)
+
 t.test('unknown flag: exit 1, one Fatal line naming the flag', async (t) => {
   for (const argv of [['--bogus-flag'], ['init', '--bogus-flag', 'g.json'], ['node', '--bogus-flag']]) {
     const r = await run(argv)
@@ -85,14 +88,14 @@ t.test('--help lists the flags with defaults', async (t) => {
   t.match(node.stdout, /--verbosity <level>[\s\S]*\(default: 3\)/)
   t.match(node.stdout, /--exec\.parallel \[bool\][\s\S]*\(default: true\)/)
   t.match(node.stdout, /--no-exec\.parallel +execute blocks with the sequential executor/)
-  t.match(node.stdout, new RegExp(`--exec\\.workers <n>[\\s\\S]*\\(default:\\s+number\\s+of\\s+cores,\\s+${availableParallelism()}\\)`))
+  t.match(node.stdout, new RegExp(`--exec\\.workers <n>[\\s\\S]*\\(default:\\s+cores\\s+−\\s+1,\\s+${Math.max(1, availableParallelism() - 1)}\\)`))
   const imp = await run(['import', '--help'])
   t.match(imp.stdout, /--exec\.parallel \[bool\][\s\S]*--no-exec\.parallel[\s\S]*--exec\.workers <n>/, 'import has the executor flags too')
 })
 
-t.test('executor flags: parallel by default, one worker per core; off switches; workers validated', async (t) => {
+t.test('executor flags: parallel by default, cores − 1 workers (the main thread executes too); off switches; workers validated', async (t) => {
   t.equal(NODE_DEFAULTS.execParallel, true)
-  t.equal(NODE_DEFAULTS.execWorkers, Math.max(1, availableParallelism() - 1))
+  t.equal(NODE_DEFAULTS.execWorkers, DEFAULT_WORKERS)
   const nodeFlags = async (args: string[]): Promise<{ code: number; stderr: string; flags: Partial<NodeFlags> | undefined }> => {
     let flags: Partial<NodeFlags> | undefined
     const r = await run(['node', ...args, '--verbosity', '0'], {
@@ -103,13 +106,13 @@ t.test('executor flags: parallel by default, one worker per core; off switches; 
     return { code: r.code, stderr: r.stderr, flags }
   }
   const pick = (f: Partial<NodeFlags> | undefined) => ({ parallel: f?.execParallel, workers: f?.execWorkers })
-  t.same(pick((await nodeFlags([])).flags), { parallel: true, workers: availableParallelism() })
+  t.same(pick((await nodeFlags([])).flags), { parallel: true, workers: DEFAULT_WORKERS })
   t.same(pick((await nodeFlags(['--exec.workers', '2'])).flags), { parallel: true, workers: 2 })
   t.same(pick((await nodeFlags(['--exec.workers=3', '--exec.parallel'])).flags), { parallel: true, workers: 3 })
-  t.same(pick((await nodeFlags(['--no-exec.parallel'])).flags), { parallel: false, workers: availableParallelism() })
-  t.same(pick((await nodeFlags(['--exec.parallel=false'])).flags), { parallel: false, workers: availableParallelism() })
-  t.same(pick((await nodeFlags(['--exec.parallel', 'false'])).flags), { parallel: false, workers: availableParallelism() })
-  t.same(pick((await nodeFlags(['--exec.parallel=true'])).flags), { parallel: true, workers: availableParallelism() })
+  t.same(pick((await nodeFlags(['--no-exec.parallel'])).flags), { parallel: false, workers: DEFAULT_WORKERS })
+  t.same(pick((await nodeFlags(['--exec.parallel=false'])).flags), { parallel: false, workers: DEFAULT_WORKERS })
+  t.same(pick((await nodeFlags(['--exec.parallel', 'false'])).flags), { parallel: false, workers: DEFAULT_WORKERS })
+  t.same(pick((await nodeFlags(['--exec.parallel=true'])).flags), { parallel: true, workers: DEFAULT_WORKERS })
   for (const [args, re] of [
     [['--exec.workers', '0'], /^Fatal: .*--exec\.workers.*0.*expected an integer 1\.\.1024/],
     [['--exec.workers', 'two'], /^Fatal: .*--exec\.workers.*two/],
@@ -136,9 +139,9 @@ t.test('executor flags: parallel by default, one worker per core; off switches; 
     t.equal(r.code, 0, args.join(' '))
     return exec
   }
-  t.same(await importExec([]), { parallel: true, workers: availableParallelism() })
+  t.same(await importExec([]), { parallel: true, workers: DEFAULT_WORKERS })
   t.same(await importExec(['--no-exec.parallel', '--exec.workers', '2']), { parallel: false, workers: 2 })
-  t.same(await importExec(['--exec.parallel=false']), { parallel: false, workers: availableParallelism() })
+  t.same(await importExec(['--exec.parallel=false']), { parallel: false, workers: DEFAULT_WORKERS })
 })
 
 t.test('init: global flags before or after the command; hash on stdout', async (t) => {
