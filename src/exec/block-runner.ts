@@ -67,6 +67,13 @@ export interface EffectsSource {
   pubkey(i: number): Uint8Array | null | undefined
 }
 
+/** No speculation: every transaction runs through runTx (the fast sequential executor). */
+export const NO_EFFECTS: EffectsSource = {
+  progress: () => undefined,
+  effects: () => undefined,
+  pubkey: () => undefined,
+}
+
 export interface EffectsCounters {
   applied: number
   own: number

@@ -14,6 +14,7 @@ import { AncestorHashes, type HeaderByHash } from './ancestors.ts'
 import type { ExecutionOutcome } from './outcome.ts'
 import { isSyncReader, viaGetSync } from '../db/interface.ts'
 import { journalEvmBalCheckpoints } from './bal-journal.ts'
+import { effectsEligible, NO_EFFECTS, runEffectsBlock } from './block-runner.ts'
 import { computeStateDiff, flatReaderAt, openBlockState } from './state.ts'
 
 export interface ExecuteRequest {
@@ -95,7 +96,10 @@ export class SequentialExecutor implements Executor {
     if (fast) journalEvmBalCheckpoints(vm.evm) // EIP-7928: no deep copy of the access list per call frame
     let result
     try {
-      result = await runRequest(vm, req)
+      // The fast path runs the block through the same loop as the parallel executor's effects mode
+      // (block-runner.ts: runBlock's steps, receipts root by the batched trie update) wherever that
+      // loop can take the block; ethereumjs' runBlock otherwise, and always for the stock path.
+      result = fast && effectsEligible(common, block, req.generate === true) ? (await runEffectsBlock(vm, block, NO_EFFECTS, { share: true })).result : await runRequest(vm, req)
     } catch (err) {
       if (isInternalError(err)) throw err
       throw new InvalidBlockError('execution', errorMessage(err))
