@@ -50,7 +50,7 @@ import { effectsEligible, runEffectsBlock, type EffectsSource } from './block-ru
 export { installReplay, TraceBoard, type ReplayCounters } from './parallel-replay.ts'
 import { assembleOutcome, errorMessage, isInternalError, runRequest, SequentialExecutor, type ExecuteRequest, type Executor } from './sequential.ts'
 import { computeStateDiff, flatReaderAt, flatTablesAt, openBlockState } from './state.ts'
-import type { CommonInit, SpecJob, SpecReply, WorkerMessage } from './worker-spec.ts'
+import type { CommonInit, SpecJob, SpecReply, WorkerMessage } from './worker-job.ts'
 
 export interface ParallelLogger {
   debug(obj: object, msg?: string): void

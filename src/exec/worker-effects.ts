@@ -1,0 +1,88 @@
+// The speculation worker's job in effects mode (effects.ts): each transaction's whole runTx over
+// the parent state (this worker's earlier transactions in its caches), recorded as first reads and
+// final writes, posted to the main thread in batches.
+import type { EVM } from '@ethereumjs/evm'
+import { Caches } from '@ethereumjs/statemanager'
+import { createVM, runTx, type RunTxResult } from '@ethereumjs/vm'
+import { viaGetSync } from '../db/interface.ts'
+import type { LevelKV } from '../db/level.ts'
+import { Overlay } from '../db/overlay.ts'
+import { EffectsStateManager, type TxEffects, type TxResultData } from './effects.ts'
+import { openTrie } from './state.ts'
+import { blockOf, gate, noBlockchain, ReplyBatch, txAt, type JobStats, type SpecJob, type SpecReply } from './worker-job.ts'
+
+/** The job in effects mode: each transaction's whole runTx, recorded as reads and final writes. */
+export async function runEffectsJob(kv: LevelKV, job: SpecJob, post: (r: SpecReply) => void): Promise<JobStats> {
+  const t0 = performance.now()
+  let traceBytes = 0
+  const d = blockOf(job)
+  const block = d.block
+  const common = block.common.copy()
+  common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp })
+  const overlay = new Overlay(viaGetSync(kv))
+  const sm = new EffectsStateManager({ trie: openTrie(overlay, job.parentStateRoot), caches: new Caches() }, job.useFlat ? kv : undefined)
+  const vm = await createVM({ common, stateManager: sm, blockchain: noBlockchain })
+  await sm.checkpoint() // never committed: nothing is flushed to the trie
+  const evm = vm.evm as EVM
+  const runCall = evm.runCall.bind(evm)
+  evm.runCall = async (opts) => {
+    if (opts.message !== undefined || sm.phase !== 'pre') return runCall(opts)
+    sm.phase = 'call'
+    try {
+      return await runCall(opts)
+    } finally {
+      sm.phase = 'post'
+    }
+  }
+  const out = new ReplyBatch<TxEffects>(job.batch, (indices, effects, pubkeys) => post({ id: job.id, ok: true, kind: 'effects', indices, effects, pubkeys }))
+  for (const idx of job.indices) {
+    const g = await gate(job, idx)
+    if (g === 'stop') break
+    if (g === 'skip') continue
+    const tx = txAt(d, idx, job.pubkeys?.[idx])
+    let fx: TxEffects | null = null
+    sm.begin(block.header.coinbase)
+    try {
+      const r = await runTx(vm, { tx, block, blockGasUsed: 0n })
+      const to = tx.to
+      const plain = to !== undefined && tx.data.length === 0 && !to.equals(tx.getSenderAddress())
+      fx = await sm.end(resultData(r), plain ? to : undefined)
+      traceBytes += effectsSize(fx)
+    } catch {
+      fx = null // the main thread runs it (and finds out why)
+    } finally {
+      sm.phase = 'pre'
+    }
+    out.add(idx, fx, tx)
+  }
+  out.flush()
+  return { busyMs: performance.now() - t0, traceBytes }
+}
+
+/** The parts of runTx's result the main thread needs (plain data). */
+function resultData(r: RunTxResult): TxResultData {
+  const receipt = r.receipt as TxResultData['receipt']
+  return {
+    receipt: { ...receipt, logs: receipt.logs },
+    totalGasSpent: r.totalGasSpent,
+    blockGasSpent: r.blockGasSpent ?? r.totalGasSpent,
+    amountSpent: r.amountSpent,
+    gasRefund: r.gasRefund,
+    minerValue: r.minerValue,
+    bloom: r.bloom.bitvector,
+    ...(r.createdAddress !== undefined ? { createdAddress: r.createdAddress.bytes } : {}),
+    ...(r.blobGasUsed !== undefined ? { blobGasUsed: r.blobGasUsed } : {}),
+  }
+}
+
+function effectsSize(fx: TxEffects): number {
+  let n = 64
+  for (const [a, v] of fx.accountReads) n += a.length + (v?.length ?? 0) + 16
+  for (const [a, k, v] of fx.slotReads) n += a.length + k.length + v.length + 24
+  for (const [a, v] of fx.accountWrites) n += a.length + v.length + 16
+  for (const [a, k, v] of fx.slotWrites) n += a.length + k.length + v.length + 24
+  for (const [a, c] of fx.codeWrites) n += a.length + c.length + 16
+  for (const log of fx.result.receipt.logs as unknown[][]) n += 64 + ((log[2] as Uint8Array | undefined)?.length ?? 0) + 32 * ((log[1] as unknown[] | undefined)?.length ?? 0)
+  return n
+}
+
