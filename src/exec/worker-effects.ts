@@ -2,25 +2,17 @@
 // the parent state (this worker's earlier transactions in its caches), recorded as first reads and
 // final writes, posted to the main thread in batches.
 import type { EVM } from '@ethereumjs/evm'
-import { Caches } from '@ethereumjs/statemanager'
 import { createVM, runTx, type RunTxResult } from '@ethereumjs/vm'
-import { viaGetSync } from '../db/interface.ts'
 import type { LevelKV } from '../db/level.ts'
-import { Overlay } from '../db/overlay.ts'
 import { EffectsStateManager, type TxEffects, type TxResultData } from './effects.ts'
-import { openTrie } from './state.ts'
-import { blockOf, gate, noBlockchain, ReplyBatch, txAt, type JobStats, type SpecJob, type SpecReply } from './worker-job.ts'
+import { gate, jobContext, noBlockchain, ReplyBatch, txAt, type JobStats, type SpecJob, type SpecReply } from './worker-job.ts'
 
 /** The job in effects mode: each transaction's whole runTx, recorded as reads and final writes. */
 export async function runEffectsJob(kv: LevelKV, job: SpecJob, post: (r: SpecReply) => void): Promise<JobStats> {
   const t0 = performance.now()
   let traceBytes = 0
-  const d = blockOf(job)
-  const block = d.block
-  const common = block.common.copy()
-  common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp })
-  const overlay = new Overlay(viaGetSync(kv))
-  const sm = new EffectsStateManager({ trie: openTrie(overlay, job.parentStateRoot), caches: new Caches() }, job.useFlat ? kv : undefined)
+  const { d, block, common, smOpts, flat } = jobContext(kv, job)
+  const sm = new EffectsStateManager(smOpts, flat)
   const vm = await createVM({ common, stateManager: sm, blockchain: noBlockchain })
   await sm.checkpoint() // never committed: nothing is flushed to the trie
   const evm = vm.evm as EVM

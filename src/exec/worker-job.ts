@@ -9,7 +9,13 @@ import { Common } from '@ethereumjs/common'
 import type { ChainConfig, ParamsDict } from '@ethereumjs/common'
 import type { EVMMockBlockchainInterface } from '@ethereumjs/evm'
 import { RLP } from '@ethereumjs/rlp'
+import { Caches } from '@ethereumjs/statemanager'
+import type { MerklePatriciaTrie } from '@ethereumjs/mpt'
+import { viaGetSync } from '../db/interface.ts'
+import type { LevelKV } from '../db/level.ts'
+import { Overlay } from '../db/overlay.ts'
 import { parallaxCryptoWithKzg } from './crypto.ts'
+import { openTrie } from './state.ts'
 import type { TxEffects } from './effects.ts'
 import type { TxTrace } from './parallel-trace.ts'
 
@@ -202,3 +208,22 @@ export async function gate(job: SpecJob, idx: number): Promise<'stop' | 'skip' |
   return 'run'
 }
 
+
+/** What every job starts from: its block, the Common at the block's fork, and a state over the parent. */
+export interface JobContext {
+  d: DecodedBlock
+  block: Block
+  common: Common
+  /** State-manager options: the parent's trie over a throwaway overlay, fresh caches. */
+  smOpts: { trie: MerklePatriciaTrie; caches: Caches }
+  /** The flat tables, when they describe the parent. */
+  flat: LevelKV | undefined
+}
+
+export function jobContext(kv: LevelKV, job: SpecJob): JobContext {
+  const d = blockOf(job)
+  const common = d.block.common.copy()
+  common.setHardforkBy({ blockNumber: d.block.header.number, timestamp: d.block.header.timestamp })
+  const overlay = new Overlay(viaGetSync(kv))
+  return { d, block: d.block, common, smOpts: { trie: openTrie(overlay, job.parentStateRoot), caches: new Caches() }, flat: job.useFlat ? kv : undefined }
+}

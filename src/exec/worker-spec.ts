@@ -5,17 +5,14 @@
 // thread: every value a transaction read is checked again there. Messages: worker-job.ts.
 import { parentPort } from 'node:worker_threads'
 import type { EVM } from '@ethereumjs/evm'
-import { Caches } from '@ethereumjs/statemanager'
 import { createVM, runTx } from '@ethereumjs/vm'
-import { viaGetSync } from '../db/interface.ts'
 import { LevelKV } from '../db/level.ts'
-import { Overlay } from '../db/overlay.ts'
 import { BalStateManager, BalView } from './bal-view.ts'
 import { callArgs, encodeValue, hasTxEvmFields, TraceRecorder, traceSize, txEvmFields, type TxTrace } from './parallel-trace.ts'
 import { installJumpdestCache, jumpdestStats } from './jumpdest-cache.ts'
-import { FlatReadStateManager, openTrie } from './state.ts'
+import { FlatReadStateManager } from './state.ts'
 import { runEffectsJob } from './worker-effects.ts'
-import { blockOf, forgetBlock, gate, noBlockchain, recoverSenders, ReplyBatch, txAt, type JobStats, type SpecJob, type SpecReply, type WorkerMessage } from './worker-job.ts'
+import { forgetBlock, gate, jobContext, noBlockchain, recoverSenders, ReplyBatch, txAt, type JobStats, type SpecJob, type SpecReply, type WorkerMessage } from './worker-job.ts'
 
 await installJumpdestCache()
 
@@ -35,14 +32,9 @@ async function runJob(job: SpecJob, post: (r: SpecReply) => void): Promise<JobSt
   if (job.mode === 'effects') return runEffectsJob(kv, job, post)
   const t0 = performance.now()
   let traceBytes = 0
-  const d = blockOf(job)
-  const block = d.block
-  const common = block.common.copy()
-  common.setHardforkBy({ blockNumber: block.header.number, timestamp: block.header.timestamp })
-  const overlay = new Overlay(viaGetSync(kv))
-  const smOpts = { trie: openTrie(overlay, job.parentStateRoot), caches: new Caches() }
-  const balState = job.bal !== undefined ? new BalStateManager(smOpts, job.useFlat ? kv : undefined, new BalView(job.bal)) : undefined
-  const stateManager = balState ?? new FlatReadStateManager(smOpts, job.useFlat ? kv : undefined)
+  const { d, block, common, smOpts, flat } = jobContext(kv, job)
+  const balState = job.bal !== undefined ? new BalStateManager(smOpts, flat, new BalView(job.bal)) : undefined
+  const stateManager = balState ?? new FlatReadStateManager(smOpts, flat)
   const vm = await createVM({ common, stateManager, blockchain: noBlockchain })
   // An open checkpoint that is never committed: nothing is ever flushed to the trie.
   await stateManager.checkpoint()
