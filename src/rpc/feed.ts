@@ -8,8 +8,9 @@
 import type { Block } from '@ethereumjs/block'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import type { Logger } from 'pino'
-import type { Chain, HeadChange } from '../chain/chain.ts'
+import type { HeadChange } from '../chain/chain.ts'
 import { Emitter } from '../chain/events.ts'
+import type { ChainStore } from '../db/chain-store.ts'
 import type { LogTuple } from '../db/receipts.ts'
 import { formatHeader, formatLog, formatTx } from './eth/format.ts'
 
@@ -40,8 +41,14 @@ export interface PendingEvent {
   fullJson(): string
 }
 
+/** What the feed reads of the chain (the Chain itself in the node). */
+export interface FeedChain {
+  headChanges: Emitter<HeadChange>
+  store: Pick<ChainStore, 'getReceipts'>
+}
+
 export interface FeedOptions {
-  chain: Pick<Chain, 'headChanges' | 'store'>
+  chain: FeedChain
   /** The transaction pool's `added` emitter (absent: no pending transaction events). */
   pending?: Emitter<TypedTransaction>
   logger: Logger

@@ -132,7 +132,7 @@ export class FilterRegistry {
 
   private install(f: Omit<Filter, 'deadline' | 'changes' | 'overflowed'>): string {
     this.sweep()
-    if (this.filters.size >= this.maxFilters) throw new LimitExceededError(`too many filters (limit ${this.maxFilters}); uninstall some or poll them so they do not expire late`)
+    if (this.filters.size >= this.maxFilters) throw new LimitExceededError(`too many filters (limit ${this.maxFilters}): uninstall the ones no longer polled`)
     const id = newId()
     this.filters.set(id, { ...f, deadline: this.now() + this.timeoutMs, changes: [], overflowed: false })
     return id

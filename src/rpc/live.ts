@@ -2,16 +2,15 @@
 // the pool, the subscription hub (WebSocket eth_subscribe) and the polled filters (eth_newFilter & co.).
 import type { TypedTransaction } from '@ethereumjs/tx'
 import type { Logger } from 'pino'
-import type { Chain } from '../chain/chain.ts'
 import type { Emitter } from '../chain/events.ts'
 import type { SyncProgress } from './eth/context.ts'
-import { RpcFeed } from './feed.ts'
+import { RpcFeed, type FeedChain } from './feed.ts'
 import { FilterRegistry, type FilterOptions } from './filters.ts'
 import { SubscriptionHub, type SubscriptionHubOptions } from './subscriptions.ts'
 import type { RpcHandler } from './types.ts'
 
 export interface LiveRpcOptions {
-  chain: Pick<Chain, 'headChanges' | 'store'>
+  chain: FeedChain
   pending?: Emitter<TypedTransaction>
   logger: Logger
   /** eth_getLogs, for eth_getFilterLogs. */
