@@ -1,15 +1,19 @@
 // Real clients from npm against a real `parallax node --dev --ws`: viem's webSocket transport
 // (watchBlocks and watchContractEvent through eth_subscribe, with polling turned off), ethers v6's
 // WebSocketProvider (block, pending and contract.on events) and ethers' JsonRpcProvider, whose
-// contract.on installs an eth_newFilter and polls eth_getFilterChanges over HTTP.
+// contract.on installs an eth_newFilter and polls eth_getFilterChanges over HTTP; the Engine API over
+// a WebSocket on the authrpc port with the JWT.
 import t from 'tap'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createPublicClient, createWalletClient, defineChain, http, keccak256, toHex, webSocket, type Hex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { Contract, JsonRpcProvider, WebSocketProvider, Wallet } from 'ethers'
+import WebSocket from 'ws'
 import { DEV_PRIVATE_KEYS } from '../../config/presets/dev-keys.ts'
+import { parseJwtSecret } from '../../src/rpc/jwt.ts'
+import { makeJwt } from '../helpers/rpc-client.ts'
 import { startNodeProcess, type NodeProcess } from '../helpers/node-process.ts'
 
 const devChain = defineChain({ id: 1337, name: 'parallax-dev', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: ['http://127.0.0.1:8545'] } } })
@@ -130,5 +134,30 @@ t.test('viem and ethers over WebSocket, ethers polling filters over HTTP', async
     } finally {
       provider.destroy()
     }
+  })
+
+  await t.test('the Engine API port takes WebSocket upgrades with the JWT', async (t) => {
+    const secret = parseJwtSecret(readFileSync(join(dir, 'jwtsecret'), 'utf8'))
+    const engineWs = node.engine.url.replace('http:', 'ws:')
+    const refused = await new Promise<number>((resolve) => {
+      const ws = new WebSocket(engineWs)
+      ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0))
+      ws.on('open', () => resolve(101))
+      ws.on('error', () => undefined)
+    })
+    t.equal(refused, 401, 'no token: 401')
+    const ws = new WebSocket(engineWs, { headers: { authorization: `Bearer ${makeJwt(secret)}` } })
+    const answers: { id: number; result?: unknown; method?: string }[] = []
+    ws.on('message', (d) => void answers.push(JSON.parse(String(d)) as { id: number; result?: unknown }))
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve())
+      ws.once('error', reject)
+    })
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'engine_exchangeCapabilities', params: [[]] }))
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'eth_subscribe', params: ['newHeads'] }))
+    await until('a newHeads notification on the Engine API port', () => (answers.some((a) => a.method === 'eth_subscription') ? true : undefined))
+    const caps = answers.find((a) => a.id === 1)?.result as string[]
+    t.ok(caps.includes('engine_forkchoiceUpdatedV3'), 'engine_exchangeCapabilities answered')
+    ws.close()
   })
 })

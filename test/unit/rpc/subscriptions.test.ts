@@ -1,19 +1,22 @@
 // Subscriptions and filters driven by a real Chain through a reorg: newHeads gives every block that
 // becomes canonical once, in order (the new branch's blocks after the reorg); logs of the reorged-out
 // block come back with `removed: true` before the new branch's; block and log filters collect the
-// same; a subscription starts only once its id is sent, and stops at eth_unsubscribe.
+// same; a subscription starts only once its id is sent, and stops at eth_unsubscribe. Pending
+// transactions (hashes or full), the syncing subscription, and the filters' expiry and caps.
 import t from 'tap'
-import { createFeeMarket1559Tx } from '@ethereumjs/tx'
+import { createFeeMarket1559Tx, type TypedTransaction } from '@ethereumjs/tx'
 import type { Block, BlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { bytesToHex, hexToBytes, privateToAddress } from '@ethereumjs/util'
 import pino from 'pino'
 import { commonFromGenesis, genesisBlock, parseGenesis, writeGenesisState } from '../../../config/index.ts'
 import { Chain } from '../../../src/chain/chain.ts'
+import { Emitter } from '../../../src/chain/events.ts'
 import { initGenesis } from '../../../src/chain/genesis.ts'
 import { MemoryKV } from '../../../src/db/memory.ts'
 import { buildOnParent } from '../../../src/exec/build.ts'
 import { SequentialExecutor } from '../../../src/exec/sequential.ts'
+import type { SyncProgress } from '../../../src/rpc/eth/context.ts'
 import { createLiveRpc } from '../../../src/rpc/live.ts'
 import type { RpcHandler } from '../../../src/rpc/types.ts'
 
@@ -165,4 +168,39 @@ t.test('filters: 5-minute expiry of unpolled filters, a cap on live ones, bounde
   t.equal(await call(m, 'eth_uninstallFilter', [logs]), true)
   t.equal(await call(m, 'eth_uninstallFilter', [logs]), false, 'uninstalling twice answers false')
   await t.rejects(call(m, 'eth_subscribe', ['newHeads']), { message: 'notifications not supported' }, 'eth_subscribe without a connection')
+})
+
+t.test('newPendingTransactions: hashes, or full transactions with `true`; syncing on a change of state', async (t) => {
+  const { chain, common } = await setup()
+  const pending = new Emitter<TypedTransaction>()
+  let syncing: false | SyncProgress = false
+  const live = createLiveRpc({ chain, pending, logger: silent, getLogs: async () => [], syncing: () => syncing })
+  t.teardown(() => live.close())
+  const sent: Note[] = []
+  const session = live.hub.connect({ send: (text) => sent.push((JSON.parse(text) as { params: Note }).params), buffered: () => 0 })
+  const hashes = (await call(session.methods, 'eth_subscribe', ['newPendingTransactions'])) as string
+  const full = (await call(session.methods, 'eth_subscribe', ['newPendingTransactions', true])) as string
+  const sync = (await call(session.methods, 'eth_subscribe', ['syncing'])) as string
+  await t.rejects(call(session.methods, 'eth_subscribe', ['newPendingTransactions', 'yes']), { code: 'RPC_-32602' })
+  await t.rejects(call(session.methods, 'eth_subscribe', ['logs', { fromBlock: '0x1' }]), { code: 'RPC_-32602' }, 'a logs subscription takes no range')
+  const filter = (await call(live.methods, 'eth_newPendingTransactionFilter')) as string
+  session.activate()
+  const tx = createFeeMarket1559Tx({ nonce: 0n, to: LOGGER, gasLimit: 50_000n, maxFeePerGas: 10n ** 10n, chainId: 1337n }, { common }).sign(KEY)
+  pending.emit(tx)
+  const hash = bytesToHex(tx.hash())
+  t.same(sent.find((n) => n.subscription === hashes)?.result, hash, 'the hash')
+  const fullTx = sent.find((n) => n.subscription === full)?.result
+  t.equal(fullTx?.['hash'], hash, 'the full transaction')
+  t.equal(fullTx?.['blockHash'], null, 'as pending')
+  t.same(await call(live.methods, 'eth_getFilterChanges', [filter]), [hash], 'the pending filter too')
+
+  const b1 = await build(chain, common, chain.head, 0, '0x01')
+  await chain.insertBlock(b1, { setHead: true })
+  await live.feed.idle()
+  t.equal(sent.filter((n) => n.subscription === sync).length, 0, 'not syncing, no change: nothing')
+  syncing = { startingBlock: 1n, currentBlock: 1n, highestBlock: 9n }
+  const b2 = await build(chain, common, b1.header, 1, '0x02')
+  await chain.insertBlock(b2, { setHead: true })
+  await live.feed.idle()
+  t.same(sent.filter((n) => n.subscription === sync).map((n) => n.result), [{ syncing: true, status: { startingBlock: '0x1', currentBlock: '0x1', highestBlock: '0x9' } }], 'syncing started')
 })
