@@ -2,7 +2,8 @@
 // (watchBlocks and watchContractEvent through eth_subscribe, with polling turned off), ethers v6's
 // WebSocketProvider (block, pending and contract.on events) and ethers' JsonRpcProvider, whose
 // contract.on installs an eth_newFilter and polls eth_getFilterChanges over HTTP; the Engine API over
-// a WebSocket on the authrpc port with the JWT.
+// a WebSocket on the authrpc port with the JWT; 200 raw WebSocket subscribers (newHeads + logs) that
+// each get every head once, in order, and every log.
 import t from 'tap'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -134,6 +135,40 @@ t.test('viem and ethers over WebSocket, ethers polling filters over HTTP', async
     } finally {
       provider.destroy()
     }
+  })
+
+  await t.test('200 WebSocket subscribers (newHeads + logs): every head once, in order, and every log', async (t) => {
+    const clients = await Promise.all(
+      Array.from({ length: 200 }, async () => {
+        const ws = new WebSocket(url)
+        const heads: number[] = []
+        const logs: string[] = []
+        const ids = new Map<number, string>()
+        ws.on('message', (d) => {
+          const m = JSON.parse(String(d)) as { id?: number; result?: string; params?: { subscription: string; result: { number?: string; data?: string } } }
+          const p = m.params
+          if (m.id !== undefined) ids.set(m.id, m.result!)
+          else if (p !== undefined && p.subscription === ids.get(1)) heads.push(Number(p.result.number))
+          else if (p !== undefined && p.subscription === ids.get(2)) logs.push(p.result.data!)
+        })
+        await new Promise<void>((resolve, reject) => {
+          ws.once('open', () => resolve())
+          ws.once('error', reject)
+        })
+        ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_subscribe', params: ['newHeads'] }))
+        ws.send(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'eth_subscribe', params: ['logs', { address }] }))
+        return { ws, heads, logs, ids }
+      }),
+    )
+    await until('every subscription id', () => (clients.every((c) => c.ids.size === 2) ? true : undefined))
+    for (const n of [21, 22, 23]) await ping(n)
+    const last = Number(await httpPub.getBlockNumber())
+    await until('every client to reach the head', () => (clients.every((c) => c.heads.at(-1) !== undefined && c.heads.at(-1)! >= last) ? true : undefined))
+    const bad = clients.filter((c) => c.heads.length < 3 || c.heads.some((n, i) => i > 0 && n !== c.heads[i - 1]! + 1))
+    t.equal(bad.length, 0, `every client got consecutive heads, each once (e.g. ${clients[0]!.heads.join(',')})`)
+    const want = [21, 22, 23].map(word)
+    t.equal(clients.filter((c) => JSON.stringify(c.logs) !== JSON.stringify(want)).length, 0, 'every client got the three logs, in order')
+    for (const c of clients) c.ws.close()
   })
 
   await t.test('the Engine API port takes WebSocket upgrades with the JWT', async (t) => {
