@@ -1,9 +1,10 @@
 // Polled filters, as geth's: eth_newFilter (logs by address/topics, within fromBlock..toBlock when
 // those are numbers), eth_newBlockFilter (block hashes), eth_newPendingTransactionFilter (transaction
-// hashes), eth_getFilterChanges (what arrived since the last poll; removed logs flagged), eth_getFilterLogs
-// (eth_getLogs with the filter's criteria) and eth_uninstallFilter. A filter not polled for 5 minutes
-// is removed (geth's deadline). Bounded: at most `maxFilters` live filters, and a filter holding more
-// than `maxChanges` unpolled changes is removed; its next poll says so (-32005), later ones "filter not found".
+// hashes, or full transactions with `true`), eth_getFilterChanges (what arrived since the last poll;
+// removed logs flagged), eth_getFilterLogs (eth_getLogs with the filter's criteria) and
+// eth_uninstallFilter. A filter not polled for 5 minutes is removed (geth's deadline). Bounded: at
+// most `maxFilters` live filters, and a filter holding more than `maxChanges` unpolled changes is
+// removed; its next poll says so (-32005), later ones "filter not found".
 import { randomBytes } from 'node:crypto'
 import type { Logger } from 'pino'
 import { InvalidParamsError } from './errors.ts'
@@ -39,6 +40,8 @@ interface Filter {
   criteria?: LogFilter
   /** The criteria as given, for eth_getFilterLogs. */
   raw?: unknown
+  /** Pending filters: full transactions instead of hashes (geth's optional argument). */
+  fullTx?: boolean
 }
 
 const newId = (): string => `0x${randomBytes(16).toString('hex')}`
@@ -96,7 +99,9 @@ export class FilterRegistry {
       },
       eth_newPendingTransactionFilter: (params) => {
         checkArity(params, 0, 1)
-        return this.install({ kind: 'pending' })
+        const full = params[0]
+        if (full !== undefined && full !== null && typeof full !== 'boolean') throw new InvalidParamsError('invalid argument 0: expected a boolean (full transactions)')
+        return this.install({ kind: 'pending', fullTx: full === true })
       },
       eth_getFilterChanges: (params) => {
         const f = this.lookup(params)
@@ -171,7 +176,7 @@ export class FilterRegistry {
 
   private onPending(e: PendingEvent): void {
     const item = `"${e.hash}"`
-    for (const f of this.filters.values()) if (f.kind === 'pending') this.push(f, item)
+    for (const f of this.filters.values()) if (f.kind === 'pending') this.push(f, f.fullTx === true ? e.fullJson() : item)
   }
 }
 

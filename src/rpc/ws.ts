@@ -72,10 +72,10 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions, deps: We
       }
       session?.activate()
     }
-    ws.on('message', (data: RawData, isBinary: boolean) => {
+    ws.on('message', (data: RawData) => {
       let parsed: unknown
       try {
-        parsed = JSON.parse(rawText(data, isBinary))
+        parsed = JSON.parse(rawText(data))
       } catch {
         return reply(errorResponse(null, RpcCode.ParseError, 'parse error'))
       }
@@ -110,8 +110,8 @@ export function attachWebSocket(server: Server, opts: WebSocketOptions, deps: We
   }
 }
 
-function rawText(data: RawData, isBinary: boolean): string {
-  void isBinary // geth reads binary frames as text too
+/** A message's text; binary frames are read as text too, as geth does. */
+function rawText(data: RawData): string {
   if (Array.isArray(data)) return Buffer.concat(data).toString('utf8')
   return Buffer.from(data as ArrayBuffer).toString('utf8')
 }

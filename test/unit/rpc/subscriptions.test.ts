@@ -184,6 +184,7 @@ t.test('newPendingTransactions: hashes, or full transactions with `true`; syncin
   await t.rejects(call(session.methods, 'eth_subscribe', ['newPendingTransactions', 'yes']), { code: 'RPC_-32602' })
   await t.rejects(call(session.methods, 'eth_subscribe', ['logs', { fromBlock: '0x1' }]), { code: 'RPC_-32602' }, 'a logs subscription takes no range')
   const filter = (await call(live.methods, 'eth_newPendingTransactionFilter')) as string
+  const fullFilter = (await call(live.methods, 'eth_newPendingTransactionFilter', [true])) as string
   session.activate()
   const tx = createFeeMarket1559Tx({ nonce: 0n, to: LOGGER, gasLimit: 50_000n, maxFeePerGas: 10n ** 10n, chainId: 1337n }, { common }).sign(KEY)
   pending.emit(tx)
@@ -193,6 +194,7 @@ t.test('newPendingTransactions: hashes, or full transactions with `true`; syncin
   t.equal(fullTx?.['hash'], hash, 'the full transaction')
   t.equal(fullTx?.['blockHash'], null, 'as pending')
   t.same(await call(live.methods, 'eth_getFilterChanges', [filter]), [hash], 'the pending filter too')
+  t.same(((await call(live.methods, 'eth_getFilterChanges', [fullFilter])) as { hash: string }[]).map((x) => x.hash), [hash], 'full transactions with `true`')
 
   const b1 = await build(chain, common, chain.head, 0, '0x01')
   await chain.insertBlock(b1, { setHead: true })
