@@ -188,9 +188,14 @@ async function startServices(s: NodeServices, opened: Resources): Promise<Runnin
     const api = new Set(s.ws.api)
     const methods = new Map<string, RpcHandler>([...ethMethods, ...txpoolMethods, ...adminMethods].filter(([name]) => api.has(name.split('_')[0]!)))
     const websocket = { origins: s.ws.origins, ...(api.has('eth') ? { subscriptions: live.hub } : {}) }
-    wsServer = await startRpcServer({ ...serverLimits, host: s.ws.addr, port: s.ws.port, methods, http: false, websocket, logger: logger.child({ server: 'ws' }), ...(metrics ? { onCall: metrics.onRpcCall } : {}) })
-    logger.info({ url: wsServer.url, api: [...api].join(',') }, 'WebSocket server started')
-    opened.add('WebSocket server', () => wsServer?.close())
+    if (httpServer !== undefined && s.ws.port !== 0 && s.ws.port === s.http?.port && s.ws.addr === s.http.addr) {
+      httpServer.acceptWebSocket(websocket, methods) // geth: one listener when the ports are equal
+      logger.info({ url: httpServer.url.replace(/^http/, 'ws'), api: [...api].join(',') }, 'WebSocket server started')
+    } else {
+      wsServer = await startRpcServer({ ...serverLimits, host: s.ws.addr, port: s.ws.port, methods, http: false, websocket, logger: logger.child({ server: 'ws' }), ...(metrics ? { onCall: metrics.onRpcCall } : {}) })
+      logger.info({ url: wsServer.url, api: [...api].join(',') }, 'WebSocket server started')
+      opened.add('WebSocket server', () => wsServer?.close())
+    }
   }
   let metricsServer: MetricsServer | undefined
   if (metrics !== undefined && s.metrics !== undefined) {

@@ -10,7 +10,8 @@ import { ConfigError } from '../util/errors.ts'
 import { createDispatcher, DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT_MS, errorResponse, type DispatcherOptions } from './dispatch.ts'
 import { RpcCode } from './errors.ts'
 import { DEFAULT_JWT_MAX_SKEW_SECONDS, verifyJwt } from './jwt.ts'
-import { attachWebSocket, type WebSocketOptions } from './ws.ts'
+import type { MethodTable } from './types.ts'
+import { attachWebSocket, type WebSocketEndpoint, type WebSocketOptions } from './ws.ts'
 
 export { DEFAULT_MAX_BATCH, DEFAULT_MAX_BATCH_RESPONSE_BYTES, DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from './dispatch.ts'
 
@@ -41,6 +42,11 @@ export interface RpcServer {
   host: string
   port: number
   url: string
+  /**
+   * Also accept WebSocket upgrades here, serving `methods` (geth's --ws.port equal to --http.port:
+   * one listener, each protocol with its own namespaces); same limits, its own dispatcher.
+   */
+  acceptWebSocket(ws: WebSocketOptions, methods: MethodTable): void
   close(): Promise<void>
 }
 
@@ -163,7 +169,12 @@ export function startRpcServer(opts: RpcServerOptions): Promise<RpcServer> {
     else socket.destroy()
     log.debug({ err }, 'RPC client error')
   })
-  const sockets = opts.websocket === undefined ? undefined : attachWebSocket(server, opts.websocket, { dispatcher, authorize: authFailure, maxPayload: maxBody, logger: log })
+  const sockets: WebSocketEndpoint[] = []
+  const acceptWebSocket = (ws: WebSocketOptions, methods?: MethodTable): void => {
+    const d = methods === undefined ? dispatcher : createDispatcher({ ...opts, methods, logger: log })
+    sockets.push(attachWebSocket(server, ws, { dispatcher: d, authorize: authFailure, maxPayload: maxBody, logger: log }))
+  }
+  if (opts.websocket !== undefined) acceptWebSocket(opts.websocket)
 
   return new Promise<RpcServer>((resolve, reject) => {
     const onListenError = (err: Error) => reject(new ConfigError(`cannot listen on ${opts.host}:${opts.port}: ${err.message}`, { cause: err }))
@@ -174,16 +185,17 @@ export function startRpcServer(opts: RpcServerOptions): Promise<RpcServer> {
       const addr = server.address()
       const port = typeof addr === 'object' && addr !== null ? addr.port : opts.port
       const url = `${opts.http === false ? 'ws' : 'http'}://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`
-      log.info({ endpoint: url, auth: opts.jwtSecret !== undefined, websocket: sockets !== undefined }, opts.http === false ? 'WebSocket server started' : 'HTTP server started')
+      log.info({ endpoint: url, auth: opts.jwtSecret !== undefined, websocket: sockets.length > 0 }, opts.http === false ? 'WebSocket server started' : 'HTTP server started')
       let closed: Promise<void> | undefined
       resolve({
         host: opts.host,
         port,
         url,
+        acceptWebSocket,
         close: () => {
           closed ??= new Promise<void>((done) => {
             closing = true
-            sockets?.close()
+            for (const ws of sockets) ws.close()
             // Idle keep-alive sockets go now; busy ones once their response is out (Connection: close).
             const force = setTimeout(() => server.closeAllConnections(), CLOSE_GRACE_MS)
             force.unref()

@@ -175,3 +175,15 @@ t.test('a subscriber that never reads is dropped; the others get every head, onc
   t.ok(got < 2 * N, `the slow client got ${got} of ${2 * N} notifications before it was dropped`)
   for (const c of [...healthy, logReader, slow]) c.ws.close()
 })
+
+t.test('one port for HTTP and WebSocket (geth\'s equal --http.port and --ws.port), each with its own namespaces', async (t) => {
+  const server = await startRpcServer({ host: '127.0.0.1', port: 0, methods, logger: silent })
+  t.teardown(() => server.close())
+  server.acceptWebSocket({ origins: ['*'] }, new Map<string, RpcHandler>([['web3_clientVersion', () => 'Parallax/test']]))
+  const res = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber"}' })
+  t.same(((await res.json()) as { result: string }).result, '0x2a', 'HTTP serves its table')
+  const c = await connect(server.url.replace('http:', 'ws:'), { headers: { origin: 'https://any.example' } })
+  t.equal(await c.call('web3_clientVersion'), 'Parallax/test', 'WebSocket serves its own')
+  await t.rejects(c.call('eth_blockNumber'), { code: -32601 }, 'and not the HTTP-only methods')
+  c.ws.close()
+})
