@@ -16,6 +16,7 @@ import { signJwt } from '../../../src/rpc/jwt.ts'
 import { createLiveRpc } from '../../../src/rpc/live.ts'
 import { startRpcServer, type RpcServer } from '../../../src/rpc/server.ts'
 import type { RpcHandler } from '../../../src/rpc/types.ts'
+import { originCheck } from '../../../src/rpc/ws.ts'
 
 const silent = pino({ level: 'silent' })
 const common = new Common({ chain: Mainnet, hardfork: Hardfork.Shanghai })
@@ -186,4 +187,18 @@ t.test('one port for HTTP and WebSocket (geth\'s equal --http.port and --ws.port
   t.equal(await c.call('web3_clientVersion'), 'Parallax/test', 'WebSocket serves its own')
   await t.rejects(c.call('eth_blockNumber'), { code: -32601 }, 'and not the HTTP-only methods')
   c.ws.close()
+})
+
+t.test('origin rules: an entry without scheme or port matches any; with them, exactly', async (t) => {
+  const exact = originCheck(['http://app.example:3000'])
+  t.ok(exact('http://app.example:3000'))
+  t.ok(exact('HTTP://APP.EXAMPLE:3000'), 'case does not matter')
+  t.notOk(exact('http://app.example:3001'), 'another port')
+  t.notOk(exact('https://app.example:3000'), 'another scheme')
+  t.notOk(exact('http://evil.example:3000'), 'another host')
+  const loose = originCheck(['app.example'])
+  t.ok(loose('https://app.example:8443') && loose('http://app.example'), 'no scheme, no port: any of them')
+  t.notOk(loose('http://sub.app.example'), 'not a subdomain')
+  t.ok(originCheck(['*'])('null'), '* allows anything')
+  t.notOk(originCheck([])('null'), 'the default (localhost) refuses an opaque origin')
 })
