@@ -54,7 +54,8 @@ function wsUrl(node: NodeProcess): string {
 t.test('viem and ethers over WebSocket, ethers polling filters over HTTP', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'parallax-ws-e2e-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const node = await startNodeProcess(['node', '--dev', '--dev.period', '1', '--datadir', dir, '--http.port', '0', '--authrpc.port', '0', '--ws', '--ws.port', '0', '--verbosity', '4'])
+  const node = await startNodeProcess(['node', '--dev', '--dev.period', '1', '--datadir', dir, '--http.port', '0', '--authrpc.port', '0', '--ws', '--ws.port', '0', '--verbosity', '4', '--rpc.evmtimeout', '60s'])
+  // (a generous EVM time limit: the first eth_estimateGas meets call workers still starting on a loaded machine)
   t.teardown(async () => void (await node.stop()))
   const url = wsUrl(node)
   t.match(url, /^ws:\/\/127\.0\.0\.1:\d+$/)
