@@ -14,6 +14,7 @@ import type { ExecutionOutcome } from '../exec/outcome.ts'
 import type { Executor } from '../exec/sequential.ts'
 import { validateBody, validateHeaderAgainstParent, validateOutcome } from '../exec/validate.ts'
 import { DatadirError, InvalidBlockError } from '../util/errors.ts'
+import { Emitter } from './events.ts'
 import { InvalidBlockCache } from './invalid-cache.ts'
 
 export type InsertStatus = 'imported' | 'known' | 'invalid' | 'unknown-parent'
@@ -54,6 +55,8 @@ export class Chain {
   private _genesis!: BlockHeader
   /** Called after every committed head move with the blocks that became / stopped being canonical. */
   private readonly headListeners: ((added: Block[], removed: Block[]) => void)[] = []
+  /** Every committed head move, in commit order (RPC subscriptions and filters follow it). */
+  readonly headChanges = new Emitter<HeadChange>((err) => this.logger.warn({ err }, 'Head change listener failed'))
   /** Serialises inserts and head moves: calls are processed in arrival order. */
   private queue: Promise<unknown> = Promise.resolve()
 
@@ -95,6 +98,7 @@ export class Chain {
   private emitHead(change: HeadChange): void {
     if (change.added.length === 0 && change.removed.length === 0) return
     for (const fn of this.headListeners) fn(change.added, change.removed)
+    this.headChanges.emit(change)
   }
   /** Executes inserted blocks; the payload builder seals with it too. */
   get executor(): Executor {

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path'
 import { InvalidArgumentError, Option } from 'commander'
 import { DEFAULT_RPC_LIMITS, type RpcLimits } from '../rpc/limits.ts'
 import { UsageError } from '../util/errors.ts'
+import { parseWsFlags, WS_DEFAULTS, wsOptions, type WsFlags } from './ws-flags.ts'
 import { DEFAULT_LOG_FORMAT, DEFAULT_VERBOSITY, LOG_FORMATS, type LogFormat } from '../util/logger.ts'
 
 // --- global flags -----------------------------------------------------------------------------------
@@ -86,6 +87,8 @@ export interface NodeFlags {
   metricsPort: number
   /** The --rpc.* limits (and --http.timeout), for both RPC ports. */
   rpc: RpcLimits
+  /** The --ws.* flags (ws-flags.ts). */
+  ws: WsFlags
 }
 
 export const NODE_DEFAULTS: NodeFlags = {
@@ -110,6 +113,7 @@ export const NODE_DEFAULTS: NodeFlags = {
   metricsAddr: '127.0.0.1',
   metricsPort: 9001,
   rpc: DEFAULT_RPC_LIMITS,
+  ws: WS_DEFAULTS,
 }
 
 export function nodeOptions(): Option[] {
@@ -134,6 +138,7 @@ export function nodeOptions(): Option[] {
     new Option('--metrics.addr <ip>', 'metrics server listening address').default(NODE_DEFAULTS.metricsAddr),
     new Option('--metrics.port <port>', 'metrics server listening port (0 = random)').argParser(intInRange(0, 65535)).default(NODE_DEFAULTS.metricsPort),
     ...rpcOptions(),
+    ...wsOptions(),
   ]
 }
 
@@ -234,6 +239,7 @@ export function parseNodeFlags(raw: Record<string, unknown>): NodeFlags {
     metricsAddr: str(raw, 'metrics.addr', NODE_DEFAULTS.metricsAddr),
     metricsPort: num(raw, 'metrics.port', NODE_DEFAULTS.metricsPort),
     rpc: parseRpcFlags(raw),
+    ws: parseWsFlags(raw),
   }
 }
 

@@ -163,6 +163,7 @@ export async function nodeCommand(opts: NodeOptions): Promise<void> {
       logger: log,
       authrpc: { addr: flags.authrpcAddr, port: flags.authrpcPort, jwtSecret: jwt.secret },
       ...(http ? { http: { addr: flags.httpAddr, port: flags.httpPort, api: flags.httpApi } } : {}),
+      ...(flags.ws.enabled ? { ws: { addr: flags.ws.addr, port: flags.ws.port, api: flags.ws.api, origins: flags.ws.origins } } : {}),
       ...(flags.dev ? { dev: { period: flags.devPeriod } } : {}),
       ...(flags.maxPeers > 0 && !(flags.dev && opts.devNetworking !== true) ? { p2p: { datadir, addr: flags.p2pAddr, port: flags.port, bootnodes: flags.bootnodes, maxPeers: flags.maxPeers, nodiscover: flags.nodiscover, follow: flags.follow && !flags.dev } } : {}),
       ...(flags.metrics ? { metrics: { addr: flags.metricsAddr, port: flags.metricsPort, chaindata: join(datadir, CHAINDATA) } } : {}),

@@ -17,6 +17,7 @@ import { DEFAULT_RPC_LIMITS, type RpcLimits } from '../rpc/limits.ts'
 import { createTxpoolMethods } from '../rpc/txpool.ts'
 import { createAdminMethods } from '../rpc/admin.ts'
 import { startRpcServer, type RpcServer } from '../rpc/server.ts'
+import { createLiveRpc } from '../rpc/live.ts'
 import type { MethodTable, RpcHandler } from '../rpc/types.ts'
 import { TxPool, type PoolState } from '../txpool/index.ts'
 import { clientVersion, gitCommit, packageVersion } from '../util/version.ts'
@@ -34,6 +35,8 @@ export interface NodeServices {
   /** Engine API listener and its JWT secret. */
   authrpc: { addr: string; port: number; jwtSecret: Uint8Array }
   http?: { addr: string; port: number; api: string[] }
+  /** WebSocket JSON-RPC (--ws): subscriptions, filters and the same methods as HTTP; origins as geth's --ws.origins. */
+  ws?: { addr: string; port: number; api: string[]; origins: string[] }
   dev?: { period: number }
   networkId?: bigint
   /** Prometheus metrics on addr:port (/metrics and /debug/metrics/prometheus); chaindata for the size gauge. */
@@ -52,6 +55,7 @@ export interface RunningNode {
   engine: EngineService
   engineServer: RpcServer
   httpServer: RpcServer | undefined
+  wsServer: RpcServer | undefined
   /** Every method the Engine port serves (engine_* and eth_*), for in-process callers. */
   methods: MethodTable
   dev: DevDriver | undefined
@@ -160,11 +164,15 @@ async function startServices(s: NodeServices, opened: Resources): Promise<Runnin
   opened.add('RPC call workers', () => calls.close()) // closed after the servers (newest first)
   const ethOptions = { gasCap: limits.gasCap, evmTimeoutMs: limits.evmTimeoutMs, txFeeCap: limits.txFeeCap, logsRangeLimit: limits.maxBlocksPerFilter, logsMaxResults: limits.maxLogsPerResponse }
   const ethMethods = createEthMethods({ chain, common, txpool, networkId: s.networkId ?? common.chainId(), clientVersion: version, peerCount: () => p2p?.peerCount() ?? 0, options: ethOptions, calls })
+  // Subscriptions and filters follow the chain and the pool for every port.
+  const live = createLiveRpc({ chain, pending: txpool.added, logger: logger.child({ module: 'rpc-live' }), getLogs: async (criteria) => ethMethods.get('eth_getLogs')!([criteria]) })
+  opened.add('RPC subscriptions and filters', () => live.close())
+  for (const [name, handler] of live.methods) ethMethods.set(name, handler)
   const serverLimits = { maxBatch: limits.batchRequestLimit, maxBatchResponseBytes: limits.batchResponseMaxBytes, requestTimeoutMs: limits.requestTimeoutMs }
   const adminMethods = createAdminMethods({ chain, clientVersion: version, p2p: () => p2p })
   const txpoolMethods = createTxpoolMethods(txpool)
   const all = new Map<string, RpcHandler>([...ethMethods, ...txpoolMethods, ...adminMethods, ...engineMethods])
-  const engineServer = await startRpcServer({ ...serverLimits, host: s.authrpc.addr, port: s.authrpc.port, methods: all, jwtSecret: s.authrpc.jwtSecret, logger: logger.child({ server: 'authrpc' }), ...(metrics ? { onCall: metrics.onRpcCall } : {}) })
+  const engineServer = await startRpcServer({ ...serverLimits, host: s.authrpc.addr, port: s.authrpc.port, methods: all, jwtSecret: s.authrpc.jwtSecret, websocket: { subscriptions: live.hub }, logger: logger.child({ server: 'authrpc' }), ...(metrics ? { onCall: metrics.onRpcCall } : {}) })
   logger.info({ url: engineServer.url }, 'Engine API started')
   opened.add('Engine API server', () => engineServer.close())
   let httpServer: RpcServer | undefined
@@ -174,6 +182,20 @@ async function startServices(s: NodeServices, opened: Resources): Promise<Runnin
     httpServer = await startRpcServer({ ...serverLimits, host: s.http.addr, port: s.http.port, methods, logger: logger.child({ server: 'http' }), ...(metrics ? { onCall: metrics.onRpcCall } : {}) })
     logger.info({ url: httpServer.url, api: [...api].join(',') }, 'HTTP server started')
     opened.add('HTTP server', () => httpServer?.close())
+  }
+  let wsServer: RpcServer | undefined
+  if (s.ws !== undefined) {
+    const api = new Set(s.ws.api)
+    const methods = new Map<string, RpcHandler>([...ethMethods, ...txpoolMethods, ...adminMethods].filter(([name]) => api.has(name.split('_')[0]!)))
+    const websocket = { origins: s.ws.origins, ...(api.has('eth') ? { subscriptions: live.hub } : {}) }
+    if (httpServer !== undefined && s.ws.port !== 0 && s.ws.port === s.http?.port && s.ws.addr === s.http.addr) {
+      httpServer.acceptWebSocket(websocket, methods) // geth: one listener when the ports are equal
+      logger.info({ url: httpServer.url.replace(/^http/, 'ws'), api: [...api].join(',') }, 'WebSocket server started')
+    } else {
+      wsServer = await startRpcServer({ ...serverLimits, host: s.ws.addr, port: s.ws.port, methods, http: false, websocket, logger: logger.child({ server: 'ws' }), ...(metrics ? { onCall: metrics.onRpcCall } : {}) })
+      logger.info({ url: wsServer.url, api: [...api].join(',') }, 'WebSocket server started')
+      opened.add('WebSocket server', () => wsServer?.close())
+    }
   }
   let metricsServer: MetricsServer | undefined
   if (metrics !== undefined && s.metrics !== undefined) {
@@ -211,6 +233,7 @@ async function startServices(s: NodeServices, opened: Resources): Promise<Runnin
     engine,
     engineServer,
     httpServer,
+    wsServer,
     methods: all,
     dev,
     p2p,

@@ -15,6 +15,8 @@ export const RpcCode = {
   Timeout: -32002,
   /** geth: a batch's responses passed --rpc.batch-response-max-size ("response too large"). */
   ResponseTooLarge: -32003,
+  /** EIP-1474 "limit exceeded": too many filters or subscriptions, a slow subscriber dropped, a filter's unpolled changes overflowed. */
+  LimitExceeded: -32005,
   // Engine API (execution-apis src/engine/common.md)
   UnknownPayload: -38001,
   InvalidForkchoiceState: -38002,

@@ -2,7 +2,7 @@
 // in one object the CLI fills and the node hands to the servers, the eth_* methods and the call pool.
 import { availableParallelism } from 'node:os'
 import { DEFAULT_ETH_OPTIONS } from './eth/context.ts'
-import { DEFAULT_MAX_BATCH, DEFAULT_MAX_BATCH_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from './server.ts'
+import { DEFAULT_MAX_BATCH, DEFAULT_MAX_BATCH_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT_MS } from './dispatch.ts'
 
 export interface RpcLimits {
   /** --rpc.gascap: gas an eth_call / eth_estimateGas may use (0 = no cap). */

@@ -11,6 +11,7 @@ import type { Logger } from '../util/logger.ts'
 import { BlobStore } from './blob-store.ts'
 import type { BlobAndCellProofs, BlobAndProof, BlobsBundle } from './blob-store.ts'
 import { decodePoolTx } from './decode.ts'
+import { Emitter } from '../chain/events.ts'
 import { TxPoolMessage as M, TxPoolReason as R, txPoolError } from './errors.ts'
 import { Heap } from './heap.ts'
 import { DEFAULT_POOL_LIMITS } from './limits.ts'
@@ -62,6 +63,8 @@ export class TxPool {
   private readonly state: PoolState
   private readonly logger: Logger
   private readonly onAdd: ((tx: TypedTransaction) => void) | undefined
+  /** Every transaction that entered the pool (submitted or re-pooled after a reorg). */
+  readonly added = new Emitter<TypedTransaction>((err) => this.logger.warn({ err }, 'Transaction pool listener failed'))
   private readonly byHash = new Map<PrefixedHexString, PoolTx>()
   private readonly senders = new Map<PrefixedHexString, SenderTxs>()
   private readonly commons = new Map<string, Common>()
@@ -383,6 +386,7 @@ export class TxPool {
   }
 
   private notify(tx: TypedTransaction): void {
+    this.added.emit(tx)
     if (this.onAdd === undefined) return
     try {
       this.onAdd(tx)
