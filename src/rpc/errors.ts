@@ -15,6 +15,8 @@ export const RpcCode = {
   Timeout: -32002,
   /** geth: a batch's responses passed --rpc.batch-response-max-size ("response too large"). */
   ResponseTooLarge: -32003,
+  /** EIP-1474 "method not supported": a method Parallax knows but refuses (the message says why). */
+  Unsupported: -32004,
   // Engine API (execution-apis src/engine/common.md)
   UnknownPayload: -38001,
   InvalidForkchoiceState: -38002,
@@ -39,6 +41,13 @@ export class RpcError extends ParallaxError {
 export class InvalidParamsError extends RpcError {
   constructor(message: string) {
     super(RpcCode.InvalidParams, message)
+  }
+}
+
+/** A known method that Parallax will not serve; the message says why and what to do instead. */
+export class UnsupportedMethodError extends RpcError {
+  constructor(method: string, why: string) {
+    super(RpcCode.Unsupported, `${method} is not supported: ${why}`)
   }
 }
 
