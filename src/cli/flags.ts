@@ -5,6 +5,7 @@ import { availableParallelism, homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { InvalidArgumentError, Option } from 'commander'
 import { DEFAULT_RPC_LIMITS, type RpcLimits } from '../rpc/limits.ts'
+import { GETH_DEFAULTS, gethOptions, parseGethFlags, type GethFlags } from './flags-geth.ts'
 import { UsageError } from '../util/errors.ts'
 import { DEFAULT_LOG_FORMAT, DEFAULT_VERBOSITY, LOG_FORMATS, type LogFormat } from '../util/logger.ts'
 
@@ -86,6 +87,8 @@ export interface NodeFlags {
   metricsPort: number
   /** The --rpc.* limits (and --http.timeout), for both RPC ports. */
   rpc: RpcLimits
+  /** geth's network, miner, txpool, sync/gc, CORS/vhosts and dev-account flags (flags-geth.ts). */
+  geth: GethFlags
 }
 
 export const NODE_DEFAULTS: NodeFlags = {
@@ -110,6 +113,7 @@ export const NODE_DEFAULTS: NodeFlags = {
   metricsAddr: '127.0.0.1',
   metricsPort: 9001,
   rpc: DEFAULT_RPC_LIMITS,
+  geth: GETH_DEFAULTS,
 }
 
 export function nodeOptions(): Option[] {
@@ -134,6 +138,7 @@ export function nodeOptions(): Option[] {
     new Option('--metrics.addr <ip>', 'metrics server listening address').default(NODE_DEFAULTS.metricsAddr),
     new Option('--metrics.port <port>', 'metrics server listening port (0 = random)').argParser(intInRange(0, 65535)).default(NODE_DEFAULTS.metricsPort),
     ...rpcOptions(),
+    ...gethOptions({ durationMs, intInRange }),
   ]
 }
 
@@ -234,6 +239,7 @@ export function parseNodeFlags(raw: Record<string, unknown>): NodeFlags {
     metricsAddr: str(raw, 'metrics.addr', NODE_DEFAULTS.metricsAddr),
     metricsPort: num(raw, 'metrics.port', NODE_DEFAULTS.metricsPort),
     rpc: parseRpcFlags(raw),
+    geth: parseGethFlags(raw),
   }
 }
 
