@@ -1,23 +1,9 @@
 // geth's network, miner, txpool, sync/gc, CORS/vhosts and dev-account flags: geth's names and
 // defaults, values read, and the modes Parallax lacks refused with a Fatal line that says why.
-import { Writable } from 'node:stream'
 import t from 'tap'
 import { GETH_DEFAULTS, txpoolLimits } from '../../../src/cli/flags-geth.ts'
-import type { NodeFlags } from '../../../src/cli/flags.ts'
-import { main } from '../../../src/cli/main.ts'
+import { nodeFlags } from '../../helpers/node-flags.ts'
 
-async function nodeFlags(args: string[]): Promise<{ code: number; stderr: string; flags: Partial<NodeFlags> | undefined }> {
-  let flags: Partial<NodeFlags> | undefined
-  let stderr = ''
-  const stream = (collect: boolean) => new Writable({ write: (c: Buffer, _e, cb) => ((stderr += collect ? c.toString() : ''), cb()) })
-  const code = await main(['node', ...args, '--verbosity', '0'], {
-    stdout: stream(false),
-    stderr: stream(true),
-    handleSignals: false,
-    commands: { nodeCommand: async (o) => void (flags = o.flags) },
-  })
-  return { code, stderr, flags }
-}
 
 t.test('defaults are geth\'s', async (t) => {
   const r = await nodeFlags([])
