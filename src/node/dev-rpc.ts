@@ -18,7 +18,7 @@ export interface DevRpcOptions {
 }
 
 /** The namespaces --dev serves on --http besides --http.api (viem and ethers wallets need them). */
-export const DEV_NAMESPACES = ['personal', 'evm', 'anvil', 'hardhat']
+export const DEV_NAMESPACES = ['personal', 'evm', 'anvil', 'hardhat', 'txpool']
 
 export function createDevRpcMethods(o: DevRpcOptions): Map<string, RpcHandler> {
   const chain = o.chain
