@@ -1,5 +1,5 @@
 // The account methods: eth_accounts, eth_sign, personal_sign, eth_signTypedData_v4,
-// eth_signTransaction and eth_sendTransaction. With unlocked dev accounts (--dev) they sign with
+// eth_signTransaction (gas, fees and nonce required, as geth) and eth_sendTransaction. With unlocked dev accounts (--dev) they sign with
 // those keys; without (every other mode) they answer as geth with no accounts: eth_accounts is [],
 // the eth_ signing methods fail with "unknown account", and personal_sign / eth_signTypedData_v4 do
 // not exist (geth has no personal namespace any more; its eth_ has no typed-data method).
@@ -40,6 +40,12 @@ export function createAccountMethods(ctx: AccountMethodsContext): Map<string, Rp
     if (args.from === undefined) throw new UnknownAccountError()
     const from = args.from
     accounts.get(from) // unknown account before any other check, as geth
+    // geth's eth_signTransaction fills nothing the caller could get wrong unseen: gas, fees and nonce are required.
+    if (args.gas === undefined) throw new ServerError('gas not specified')
+    if (args.gasPrice === undefined && (args.maxPriorityFeePerGas === undefined || args.maxFeePerGas === undefined)) {
+      throw new ServerError('missing gasPrice or maxFeePerGas/maxPriorityFeePerGas')
+    }
+    if (args.nonce === undefined) throw new ServerError('nonce not specified')
     return accounts.withLock(from, async () => {
       const data = await fillTransaction(ctx, args)
       return { tx: accounts.signTransaction(from, data, ctx.headCommon()), from }

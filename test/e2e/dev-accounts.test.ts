@@ -97,7 +97,10 @@ t.test('dev accounts: ethers JsonRpcSigner and viem JSON-RPC accounts', async (t
     const ethSign = (await node.http!.call('eth_sign', [address, '0xdeadbeef'])) as Hex
     t.equal(ethSign, raw, 'eth_sign signs the same EIP-191 digest as personal_sign')
 
-    const st = (await node.http!.call('eth_signTransaction', [{ from: address, to: '0x000000000000000000000000000000000000cafe', value: '0x1', gas: '0x5208' }])) as { raw: Hex; tx: { from: string; nonce: string; type: string } }
+    const incomplete = await node.http!.raw('eth_signTransaction', [{ from: address, to: '0x000000000000000000000000000000000000cafe', value: '0x1', gas: '0x5208' }])
+    t.match(incomplete.error, { code: -32000, message: 'missing gasPrice or maxFeePerGas/maxPriorityFeePerGas' }, 'eth_signTransaction needs fees, as geth')
+    const nonce = await pub.getTransactionCount({ address: address!, blockTag: 'pending' })
+    const st = (await node.http!.call('eth_signTransaction', [{ from: address, to: '0x000000000000000000000000000000000000cafe', value: '0x1', gas: '0x5208', nonce: `0x${nonce.toString(16)}`, maxFeePerGas: '0x174876e800', maxPriorityFeePerGas: '0x3b9aca00' }])) as { raw: Hex; tx: { from: string; nonce: string; type: string } }
     t.equal(st.tx.from, ACCOUNT0, 'eth_signTransaction returns the signed transaction')
     t.equal(st.tx.type, '0x2')
     t.match(st.raw, /^0x02/, 'raw EIP-1559 encoding')
