@@ -85,9 +85,11 @@ export class DevDriver {
 
   /** Produces one block (at `timestamp` when given); never rejects (failures are logged). */
   async produce(timestamp?: bigint): Promise<void> {
+    if (this.stopped) return
     try {
       await this.mine(timestamp)
     } catch (err) {
+      if (this.stopped) return // a block queued behind the one in progress when the node stopped
       this.o.logger.error({ err: (err as Error).message }, 'Dev block production failed')
     }
   }
