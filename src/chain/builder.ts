@@ -48,6 +48,10 @@ export interface BuilderOptions {
   getPayloadDeadlineMs?: number
   /** Build processes kept (oldest dropped). */
   maxProcesses?: number
+  /** geth --miner.gaslimit: the target a build moves the parent's gas limit toward (by ≤ 1/1024) when the attributes name none. */
+  gasLimit?: bigint
+  /** geth --miner.extradata: the extra data of built blocks. */
+  extraData?: Uint8Array
 }
 
 export function payloadIdOf(parent: Uint8Array, a: PayloadAttributes, version: number): Uint8Array {
@@ -73,7 +77,7 @@ export function payloadIdOf(parent: Uint8Array, a: PayloadAttributes, version: n
 
 export class PayloadBuilder {
   private readonly processes = new Map<string, BuildProcess>()
-  private readonly opts: Required<Omit<BuilderOptions, 'txs'>> & { txs?: TxSource }
+  private readonly opts: Required<Omit<BuilderOptions, 'txs' | 'gasLimit' | 'extraData'>> & Pick<BuilderOptions, 'txs' | 'gasLimit' | 'extraData'>
 
   constructor(opts: BuilderOptions) {
     this.opts = { rebuildIntervalMs: 500, getPayloadDeadlineMs: 900, maxProcesses: 16, ...opts }
@@ -84,7 +88,13 @@ export class PayloadBuilder {
     const idBytes = payloadIdOf(parent.hash(), attributes, version)
     const id = bytesToHex(idBytes)
     if (this.processes.has(id)) return idBytes
-    const proc: BuildProcess = { id, parent, attributes, version, stopped: false, created: Date.now() }
+    const { gasLimit, extraData } = this.opts
+    const withDefaults: PayloadAttributes = {
+      ...(extraData !== undefined ? { extraData } : {}),
+      ...attributes,
+      ...(attributes.targetGasLimit === undefined && attributes.gasLimit === undefined && gasLimit !== undefined ? { targetGasLimit: gasLimit } : {}),
+    }
+    const proc: BuildProcess = { id, parent, attributes: withDefaults, version, stopped: false, created: Date.now() }
     this.processes.set(id, proc)
     while (this.processes.size > this.opts.maxProcesses) {
       const oldest = this.processes.keys().next().value!

@@ -5,6 +5,7 @@ import { availableParallelism, homedir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { InvalidArgumentError, Option } from 'commander'
 import { DEFAULT_RPC_LIMITS, type RpcLimits } from '../rpc/limits.ts'
+import { GETH_DEFAULTS, gethOptions, parseGethFlags, type GethFlags } from './flags-geth.ts'
 import { UsageError } from '../util/errors.ts'
 import { parseWsFlags, WS_DEFAULTS, wsOptions, type WsFlags } from './ws-flags.ts'
 import { DEFAULT_LOG_FORMAT, DEFAULT_VERBOSITY, LOG_FORMATS, type LogFormat } from '../util/logger.ts'
@@ -89,6 +90,8 @@ export interface NodeFlags {
   rpc: RpcLimits
   /** The --ws.* flags (ws-flags.ts). */
   ws: WsFlags
+  /** geth's network, miner, txpool, sync/gc, CORS/vhosts and dev-account flags (flags-geth.ts). */
+  geth: GethFlags
 }
 
 export const NODE_DEFAULTS: NodeFlags = {
@@ -114,6 +117,7 @@ export const NODE_DEFAULTS: NodeFlags = {
   metricsPort: 9001,
   rpc: DEFAULT_RPC_LIMITS,
   ws: WS_DEFAULTS,
+  geth: GETH_DEFAULTS,
 }
 
 export function nodeOptions(): Option[] {
@@ -139,6 +143,7 @@ export function nodeOptions(): Option[] {
     new Option('--metrics.port <port>', 'metrics server listening port (0 = random)').argParser(intInRange(0, 65535)).default(NODE_DEFAULTS.metricsPort),
     ...rpcOptions(),
     ...wsOptions(),
+    ...gethOptions({ durationMs, intInRange }),
   ]
 }
 
@@ -240,6 +245,7 @@ export function parseNodeFlags(raw: Record<string, unknown>): NodeFlags {
     metricsPort: num(raw, 'metrics.port', NODE_DEFAULTS.metricsPort),
     rpc: parseRpcFlags(raw),
     ws: parseWsFlags(raw),
+    geth: parseGethFlags(raw),
   }
 }
 

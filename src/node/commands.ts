@@ -6,8 +6,9 @@ import { NODE_DEFAULTS, type NodeFlags } from '../cli/flags.ts'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createAddressFromPrivateKey, hexToBytes } from '@ethereumjs/util'
-import { DEV_PRIVATE_KEYS } from '../../config/presets/dev-keys.ts'
+import { txpoolLimits } from '../cli/flags-geth.ts'
+import { devGenesis } from './dev-genesis.ts'
+import { deriveDevKeys, devKeyHex, type DevKey } from './dev-keys.ts'
 import { loadOrCreateJwtSecret } from '../rpc/jwt.ts'
 import { startNode } from './node.ts'
 import { Resources } from './lifecycle.ts'
@@ -25,6 +26,8 @@ export interface InitOptions {
   datadir: string
   /** Path of a geth-format genesis.json, or a preset name ('dev', 'mainnet'). */
   genesis: string
+  /** A genesis already built (the dev chain with its accounts); wins over `genesis`. */
+  parsed?: { spec: GenesisSpec; stored: string }
   logger: Logger
 }
 export interface InitResult {
@@ -72,7 +75,7 @@ async function resolveGenesis(arg: string): Promise<{ spec: GenesisSpec; stored:
 }
 
 export async function initCommand(opts: InitOptions): Promise<InitResult> {
-  const { spec, stored } = await resolveGenesis(opts.genesis)
+  const { spec, stored } = opts.parsed ?? (await resolveGenesis(opts.genesis))
   const common = commonFromGenesis(spec, parallaxCrypto()) // no KZG needed to write a genesis
   const kv = await openKV(opts.datadir)
   try {
@@ -139,6 +142,7 @@ export async function nodeCommand(opts: NodeOptions): Promise<void> {
   const opened = new Resources(log)
   try {
     let datadir = opts.datadir
+    const devKeys = flags.dev ? deriveDevKeys(flags.geth.devMnemonic, flags.geth.devAccounts) : []
     if (flags.dev) {
       if (opts.datadirExplicit !== true) {
         const tempDir = await mkdtemp(join(tmpdir(), 'parallax-dev-'))
@@ -147,8 +151,8 @@ export async function nodeCommand(opts: NodeOptions): Promise<void> {
         log.info({ datadir }, 'Using a temporary data directory for dev mode')
       }
       // A fresh dev datadir is initialised with the dev preset; an existing one must hold it.
-      await initCommand({ datadir, genesis: 'dev', logger: log })
-      printDevAccounts(log)
+      await initCommand({ datadir, genesis: 'dev', parsed: devGenesis(devKeys), logger: log })
+      printDevAccounts(log, devKeys)
     }
     const node = await openDatadir(datadir, log, { exec: { ...execSettings(flags), prestart: true } })
     opened.add('datadir', () => node.close())
@@ -162,9 +166,12 @@ export async function nodeCommand(opts: NodeOptions): Promise<void> {
       common: node.common,
       logger: log,
       authrpc: { addr: flags.authrpcAddr, port: flags.authrpcPort, jwtSecret: jwt.secret },
-      ...(http ? { http: { addr: flags.httpAddr, port: flags.httpPort, api: flags.httpApi } } : {}),
+      ...(http ? { http: { addr: flags.httpAddr, port: flags.httpPort, api: flags.httpApi, cors: flags.geth.httpCorsDomain, vhosts: flags.geth.httpVhosts } } : {}),
       ...(flags.ws.enabled ? { ws: { addr: flags.ws.addr, port: flags.ws.port, api: flags.ws.api, origins: flags.ws.origins } } : {}),
-      ...(flags.dev ? { dev: { period: flags.devPeriod } } : {}),
+      ...(flags.dev ? { dev: { period: flags.devPeriod, keys: devKeys.map((k) => k.privateKey) } } : {}),
+      ...(flags.geth.networkId !== undefined ? { networkId: flags.geth.networkId } : {}),
+      builder: { gasLimit: flags.geth.minerGasLimit, ...(flags.geth.minerExtraData.length > 0 ? { extraData: flags.geth.minerExtraData } : {}) },
+      txpool: txpoolLimits(flags.geth.txpool),
       ...(flags.maxPeers > 0 && !(flags.dev && opts.devNetworking !== true) ? { p2p: { datadir, addr: flags.p2pAddr, port: flags.port, bootnodes: flags.bootnodes, maxPeers: flags.maxPeers, nodiscover: flags.nodiscover, follow: flags.follow && !flags.dev } } : {}),
       ...(flags.metrics ? { metrics: { addr: flags.metricsAddr, port: flags.metricsPort, chaindata: join(datadir, CHAINDATA) } } : {}),
       rpc: flags.rpc,
@@ -184,8 +191,8 @@ function execSettings(flags: Pick<NodeFlags, 'execParallel' | 'execWorkers'>): E
   return { parallel: flags.execParallel, workers: flags.execWorkers }
 }
 
-function printDevAccounts(log: Logger): void {
-  const accounts = DEV_PRIVATE_KEYS.map((k, i) => `(${i}) ${createAddressFromPrivateKey(hexToBytes(k)).toString()} key=${k}`)
-  log.info({ balance: '10000 ETH each' }, 'Dev accounts (public test keys, never use them for real funds)')
+function printDevAccounts(log: Logger, keys: readonly DevKey[]): void {
+  const accounts = keys.map((k, i) => `(${i}) ${k.address} key=${devKeyHex(k)}`)
+  log.info({ balance: '10000 ETH each', unlocked: true }, 'Dev accounts (test keys, never use them for real funds)')
   for (const a of accounts) log.info({}, a)
 }

@@ -20,6 +20,9 @@ import { startRpcServer, type RpcServer } from '../rpc/server.ts'
 import { createLiveRpc } from '../rpc/live.ts'
 import type { MethodTable, RpcHandler } from '../rpc/types.ts'
 import { TxPool, type PoolState } from '../txpool/index.ts'
+import type { PoolLimits } from '../txpool/limits.ts'
+import { rpcModulesMethod } from '../rpc/modules.ts'
+import { createDevRpcMethods, DEV_NAMESPACES } from './dev-rpc.ts'
 import { clientVersion, gitCommit, packageVersion } from '../util/version.ts'
 import { DevDriver } from './dev-driver.ts'
 import { startP2P, type P2PNode } from '../p2p/index.ts'
@@ -34,10 +37,14 @@ export interface NodeServices {
   logger: Logger
   /** Engine API listener and its JWT secret. */
   authrpc: { addr: string; port: number; jwtSecret: Uint8Array }
-  http?: { addr: string; port: number; api: string[] }
+  http?: { addr: string; port: number; api: string[]; cors?: string[]; vhosts?: string[] }
   /** WebSocket JSON-RPC (--ws): subscriptions, filters and the same methods as HTTP; origins as geth's --ws.origins. */
   ws?: { addr: string; port: number; api: string[]; origins: string[] }
-  dev?: { period: number }
+  /** --dev: block period and the unlocked accounts' private keys. */
+  dev?: { period: number; keys?: readonly Uint8Array[] }
+  /** --miner.gaslimit / --miner.extradata; --txpool.* (see src/cli/flags-geth.ts). */
+  builder?: { gasLimit?: bigint; extraData?: Uint8Array }
+  txpool?: Partial<PoolLimits>
   networkId?: bigint
   /** Prometheus metrics on addr:port (/metrics and /debug/metrics/prometheus); chaindata for the size gauge. */
   metrics?: { addr: string; port: number; chaindata?: string }
@@ -103,7 +110,7 @@ async function startServices(s: NodeServices, opened: Resources): Promise<Runnin
   const { chain, common, logger } = s
   let dev: DevDriver | undefined
   const metrics = s.metrics !== undefined ? createMetrics(s.metrics.chaindata !== undefined ? { chaindata: s.metrics.chaindata } : {}) : undefined
-  const txpool = new TxPool({ common, state: poolState(chain), logger: logger.child({ module: 'txpool' }), onAdd: () => dev?.poke() })
+  const txpool = new TxPool({ common, state: poolState(chain), logger: logger.child({ module: 'txpool' }), onAdd: () => dev?.poke(), ...(s.txpool !== undefined ? { limits: s.txpool } : {}) })
   chain.onHeadChange((added, removed) => {
     const txs = (bs: typeof added): TypedTransaction[] => bs.flatMap((b) => b.transactions)
     void txpool.onNewHead(txs(added), txs(removed)).catch((err: unknown) => logger.error({ err: (err as Error).message }, 'Txpool head update failed'))
@@ -127,7 +134,7 @@ async function startServices(s: NodeServices, opened: Resources): Promise<Runnin
   // Executions (per executor, re-executions, fallbacks) are counted where they happen, sealing included.
   const unobserve = metrics !== undefined && chain.executor instanceof NodeExecutor ? chain.executor.observe(metrics) : undefined
   if (unobserve !== undefined) opened.add('executor metrics', unobserve)
-  const builder = new PayloadBuilder({ chain, txs: txpool, logger })
+  const builder = new PayloadBuilder({ chain, txs: txpool, logger, ...s.builder })
   opened.add('payload builder', () => builder.close())
   let p2p: P2PNode | undefined
   const engine = new EngineService({ chain, builder, logger, onMissingParent: (block) => p2p?.fetchAncestors(block) })
@@ -171,15 +178,18 @@ async function startServices(s: NodeServices, opened: Resources): Promise<Runnin
   const serverLimits = { maxBatch: limits.batchRequestLimit, maxBatchResponseBytes: limits.batchResponseMaxBytes, requestTimeoutMs: limits.requestTimeoutMs }
   const adminMethods = createAdminMethods({ chain, clientVersion: version, p2p: () => p2p })
   const txpoolMethods = createTxpoolMethods(txpool)
+  for (const [k, v] of createDevRpcMethods({ chain, eth: ethMethods, ...(s.dev !== undefined ? { dev: { keys: s.dev.keys ?? [], driver: () => dev } } : {}) })) ethMethods.set(k, v)
   const all = new Map<string, RpcHandler>([...ethMethods, ...txpoolMethods, ...adminMethods, ...engineMethods])
+  all.set('rpc_modules', rpcModulesMethod(all))
   const engineServer = await startRpcServer({ ...serverLimits, host: s.authrpc.addr, port: s.authrpc.port, methods: all, jwtSecret: s.authrpc.jwtSecret, websocket: { subscriptions: live.hub }, logger: logger.child({ server: 'authrpc' }), ...(metrics ? { onCall: metrics.onRpcCall } : {}) })
   logger.info({ url: engineServer.url }, 'Engine API started')
   opened.add('Engine API server', () => engineServer.close())
   let httpServer: RpcServer | undefined
   if (s.http !== undefined) {
-    const api = new Set(s.http.api)
+    const api = new Set([...s.http.api, ...(s.dev !== undefined ? DEV_NAMESPACES : [])])
     const methods = new Map<string, RpcHandler>([...ethMethods, ...txpoolMethods, ...adminMethods].filter(([name]) => api.has(name.split('_')[0]!)))
-    httpServer = await startRpcServer({ ...serverLimits, host: s.http.addr, port: s.http.port, methods, logger: logger.child({ server: 'http' }), ...(metrics ? { onCall: metrics.onRpcCall } : {}) })
+    methods.set('rpc_modules', rpcModulesMethod(methods))
+    httpServer = await startRpcServer({ ...serverLimits, host: s.http.addr, port: s.http.port, methods, cors: s.http.cors ?? [], ...(s.http.vhosts !== undefined ? { vhosts: s.http.vhosts } : {}), logger: logger.child({ server: 'http' }), ...(metrics ? { onCall: metrics.onRpcCall } : {}) })
     logger.info({ url: httpServer.url, api: [...api].join(',') }, 'HTTP server started')
     opened.add('HTTP server', () => httpServer?.close())
   }

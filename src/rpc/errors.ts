@@ -17,6 +17,8 @@ export const RpcCode = {
   ResponseTooLarge: -32003,
   /** EIP-1474 "limit exceeded": too many filters or subscriptions, a slow subscriber dropped, a filter's unpolled changes overflowed. */
   LimitExceeded: -32005,
+  /** EIP-1474 "method not supported": a method Parallax knows but refuses (the message says why). */
+  Unsupported: -32004,
   // Engine API (execution-apis src/engine/common.md)
   UnknownPayload: -38001,
   InvalidForkchoiceState: -38002,
@@ -41,6 +43,13 @@ export class RpcError extends ParallaxError {
 export class InvalidParamsError extends RpcError {
   constructor(message: string) {
     super(RpcCode.InvalidParams, message)
+  }
+}
+
+/** A known method that Parallax will not serve; the message says why and what to do instead. */
+export class UnsupportedMethodError extends RpcError {
+  constructor(method: string, why: string) {
+    super(RpcCode.Unsupported, `${method} is not supported: ${why}`)
   }
 }
 

@@ -21,6 +21,14 @@ export interface PoolLimits {
   maxTxSize: number
   /** Most blobs per transaction; the head fork's limit applies where it is lower. */
   maxBlobsPerTx: number
+  /** Executable transactions held, all senders (geth: --txpool.globalslots 5120). */
+  maxPending: number
+  /** Executable transactions each sender keeps even when that part is full (geth: --txpool.accountslots 16). */
+  minSlotsPerSender: number
+  /** Non-executable transactions held, all senders (geth: --txpool.globalqueue 1024). */
+  maxQueued: number
+  /** A non-executable transaction is dropped after this long, ms (geth: --txpool.lifetime 3h; 0 = never). */
+  queueLifetimeMs: number
   /** Blocks for which the sidecar of an included blob transaction is kept, to re-pool it after a reorg. */
   limboDepth: bigint
 }
@@ -37,4 +45,8 @@ export const DEFAULT_POOL_LIMITS: Readonly<PoolLimits> = Object.freeze({
   maxTxSize: 128 * 1024,
   maxBlobsPerTx: 6,
   limboDepth: 64n,
+  maxPending: 5120,
+  minSlotsPerSender: 16,
+  maxQueued: 1024,
+  queueLifetimeMs: 3 * 3_600_000,
 })

@@ -12,6 +12,8 @@ export interface PoolTx {
   /** Versioned hashes whose blobs the blob store holds for this transaction. */
   blobHashes?: PrefixedHexString[]
   seq: number
+  /** When it entered the pool (ms since the epoch; --txpool.lifetime). */
+  addedAt: number
 }
 
 export interface SenderTxs {

@@ -19,6 +19,7 @@ import type { PoolLimits } from './limits.ts'
 import { GAS_PER_BLOB, canReplace, effectiveTip, feeCap, maxCost } from './pricing.ts'
 import type { BlobSidecar } from './sidecar.ts'
 import { runEnd, setAccount, splitByRun } from './sender-txs.ts'
+import { checkSlots, expiredQueued } from './slots.ts'
 import type { Account, PoolTx, SenderTxs } from './sender-txs.ts'
 
 /** The head the pool validates against; the node implements it over the canonical head state. */
@@ -42,6 +43,8 @@ export interface TxPoolOptions {
   logger: Logger
   /** Called after a submitted or re-pooled transaction entered the pool (a dev-mode driver can build a block). */
   onAdd?: (tx: TypedTransaction) => void
+  /** Clock in ms (tests); default Date.now. */
+  now?: () => number
 }
 
 export interface PoolSize {
@@ -65,6 +68,7 @@ export class TxPool {
   private readonly onAdd: ((tx: TypedTransaction) => void) | undefined
   /** Every transaction that entered the pool (submitted or re-pooled after a reorg). */
   readonly added = new Emitter<TypedTransaction>((err) => this.logger.warn({ err }, 'Transaction pool listener failed'))
+  private readonly now: () => number
   private readonly byHash = new Map<PrefixedHexString, PoolTx>()
   private readonly senders = new Map<PrefixedHexString, SenderTxs>()
   private readonly commons = new Map<string, Common>()
@@ -77,6 +81,7 @@ export class TxPool {
     this.state = opts.state
     this.logger = opts.logger
     this.onAdd = opts.onAdd
+    this.now = opts.now ?? Date.now
     this.limits = Object.freeze({ ...DEFAULT_POOL_LIMITS, ...opts.limits })
     this.blobs = new BlobStore(() => this.common.customCrypto.kzg)
   }
@@ -181,6 +186,7 @@ export class TxPool {
           if (e.nonce < account.nonce || e.tx.gasLimit > gasLimit || e.cost > account.balance) this.removeEntry(e)
         }
       }
+      for (const e of expiredQueued(this.senders.values(), this.limits, this.now())) this.removeEntry(e)
       candidates.sort((a, b) => (a.tx.nonce < b.tx.nonce ? -1 : a.tx.nonce > b.tx.nonce ? 1 : 0))
       const out: TypedTransaction[] = []
       for (const c of candidates) {
@@ -295,10 +301,11 @@ export class TxPool {
       const queuedCount = list.txs.size - Number(next - account.nonce)
       if (queued && queuedCount >= this.limits.maxQueuedPerSender) throw txPoolError(R.AccountLimit, M.accountLimit, `queued ${queuedCount} txs`)
       if (this.byHash.size >= this.limits.maxTotal) this.makeRoom(tx, sender, queued)
+      else checkSlots(this.senders.values(), list, queued, this.limits)
     } else {
       this.removeEntry(existing)
     }
-    const entry: PoolTx = { tx, hash, sender, nonce, cost, seq: this.seq++ }
+    const entry: PoolTx = { tx, hash, sender, nonce, cost, seq: this.seq++, addedAt: this.now() }
     if (isBlob4844Tx(tx) && sidecar !== undefined) {
       if (sidecar !== 'limbo') this.blobs.add(tx.blobVersionedHashes, sidecar)
       entry.blobHashes = [...tx.blobVersionedHashes]

@@ -1,22 +1,8 @@
 // The --rpc.* limit flags: geth's names and defaults (reth's for the eth_getLogs caps), Go durations,
 // ether amounts, and bad values refused with a Fatal line before the node starts.
-import { Writable } from 'node:stream'
 import t from 'tap'
-import { durationMs, etherToWei, NODE_DEFAULTS, type NodeFlags } from '../../../src/cli/flags.ts'
-import { main } from '../../../src/cli/main.ts'
-
-async function nodeFlags(args: string[]): Promise<{ code: number; stderr: string; flags: Partial<NodeFlags> | undefined }> {
-  let flags: Partial<NodeFlags> | undefined
-  let stderr = ''
-  const stream = (collect: boolean) => new Writable({ write: (c: Buffer, _e, cb) => ((stderr += collect ? c.toString() : ''), cb()) })
-  const code = await main(['node', ...args, '--verbosity', '0'], {
-    stdout: stream(false),
-    stderr: stream(true),
-    handleSignals: false,
-    commands: { nodeCommand: async (o) => void (flags = o.flags) },
-  })
-  return { code, stderr, flags }
-}
+import { durationMs, etherToWei, NODE_DEFAULTS } from '../../../src/cli/flags.ts'
+import { nodeFlags } from '../../helpers/node-flags.ts'
 
 t.test('defaults are geth\'s (and reth\'s for eth_getLogs)', async (t) => {
   const d = NODE_DEFAULTS.rpc
