@@ -295,7 +295,9 @@ export class ParallelExecutor implements Executor {
     const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(url)}) })`
     const pool: PoolWorker[] = []
     for (let i = 0; i < this.opts.workers; i++) {
-      const worker = new Worker(boot, { eval: true })
+      // The young generation the main thread gets from bin/parallax.js (64 MB semi-space; V8's
+      // young generation is three semi-spaces): execution allocates many short-lived objects.
+      const worker = new Worker(boot, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 192 } })
       worker.unref()
       const pw: PoolWorker = { worker, handlers: new Map(), ready: Promise.resolve() }
       pw.ready = new Promise<void>((resolve, reject) => {

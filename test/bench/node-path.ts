@@ -123,7 +123,8 @@ async function nodeTimes(b: Built): Promise<number[]> {
   const data = join(dir, 'data')
   const init = spawnSync(process.execPath, [BIN, '--verbosity', '2', 'init', '--datadir', data, genesisFile], { encoding: 'utf8' })
   if (init.status !== 0) throw new Error(`init failed: ${init.stderr}`)
-  const child: ChildProcess = spawn(process.execPath, [BIN, '--log.format', 'json', 'node', '--datadir', data, '--authrpc.port', '0', '--authrpc.jwtsecret', secretFile, '--maxpeers', '0'], {
+  // As `parallax` starts (its shebang's V8 flag), not as a plain `node bin/parallax.js`.
+  const child: ChildProcess = spawn(process.execPath, ['--max-semi-space-size=64', BIN, '--log.format', 'json', 'node', '--datadir', data, '--authrpc.port', '0', '--authrpc.jwtsecret', secretFile, '--maxpeers', '0'], {
     stdio: ['ignore', 'ignore', 'pipe'],
   })
   try {
