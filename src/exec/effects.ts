@@ -241,6 +241,8 @@ export interface EffectsTarget {
   putStorage(a: Address, slot: Uint8Array, value: Uint8Array): Promise<void>
   clearStorage(a: Address): Promise<void>
   putCode(a: Address, code: Uint8Array): Promise<void>
+  /** The account's RLP (null: absent), if the target can give it without decoding (FlatReadStateManager). */
+  accountRLP?(a: Address): Promise<Uint8Array | null>
 }
 
 /**
@@ -252,6 +254,10 @@ export async function applyEffects(sm: EffectsTarget, fx: TxEffects): Promise<st
   if (fx.runOnMain !== undefined) return fx.runOnMain
   let rebase: { address: Uint8Array; delta: bigint } | undefined
   for (const [a, want] of fx.accountReads) {
+    if (sm.accountRLP !== undefined) {
+      const raw = await sm.accountRLP(new Address(a))
+      if (raw === null ? want === null : want !== null && equalsBytes(raw, want)) continue
+    }
     const got = await sm.getAccount(new Address(a))
     if (got !== undefined && want !== null && fx.credited !== undefined && equalsBytes(a, fx.credited)) {
       const w = createAccountFromRLP(want)

@@ -151,6 +151,20 @@ export class FlatReadStateManager extends MerkleStateManager {
     return account
   }
 
+  /**
+   * The account's RLP as the cache holds it (null: absent), loading it first if needed: comparing
+   * bytes is cheaper than the decode and re-encode of getAccount + serialize.
+   */
+  async accountRLP(address: Address): Promise<Uint8Array | null> {
+    let elem = this._caches?.account?.get(address)
+    if (elem === undefined) {
+      const acc = await this.getAccount(address)
+      elem = this._caches?.account?.get(address)
+      if (elem === undefined) return acc?.serialize() ?? null
+    }
+    return elem.accountRLP ?? null
+  }
+
   override async getStorage(address: Address, slot: Uint8Array): Promise<Uint8Array> {
     const flat = this.flat
     if (flat === undefined || slot.length !== 32) return super.getStorage(address, slot)
