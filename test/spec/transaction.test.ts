@@ -37,3 +37,28 @@ for (const { rel, loc } of foundSuites(SUITES)) {
     }
   })
 }
+
+// The runner must be able to fail: a valid transaction with another expected sender or hash, or
+// expected to be refused, must not pass.
+t.test('a wrong expectation fails', async (t) => {
+  const found = foundSuites(SUITES).at(-1)
+  if (found === undefined) return
+  for (const file of jsonFiles(found.loc.path)) {
+    const cases = JSON.parse(readFileSync(file, 'utf8')) as Record<string, TransactionTestCase>
+    for (const tc of Object.values(cases)) {
+      const valid = Object.entries(tc.result).find(([, r]) => r.exception === undefined && r.sender !== undefined)
+      if (valid === undefined) continue
+      const [fork, want] = valid
+      t.ok((await runTransactionTest(tc, fork)).pass, 'the case as given passes')
+      for (const [what, wrong] of [
+        ['sender', { ...want, sender: '0x0000000000000000000000000000000000000001' }],
+        ['hash', { ...want, hash: `0x${'00'.repeat(32)}` }],
+        ['refusal', { exception: 'TransactionException.INTRINSIC_GAS_TOO_LOW' }],
+      ] as const) {
+        const res = await runTransactionTest({ ...tc, result: { [fork]: wrong } }, fork)
+        t.notOk(res.pass, `a wrong ${what} fails: ${res.detail.slice(0, 120)}`)
+      }
+      return
+    }
+  }
+})
