@@ -67,10 +67,3 @@ export function stateRunId(caseId: string, run: StateTestRun): string {
 export function logsHash(receipts: readonly TxReceipt[]): string {
   return bytesToHex(keccak256(RLP.encode(receipts.flatMap((r) => r.logs))))
 }
-
-/** Is this parsed JSON value a state test case? */
-export function isStateTestCase(value: unknown): value is StateTestCase {
-  if (typeof value !== 'object' || value === null) return false
-  const v = value as Record<string, unknown>
-  return typeof v['env'] === 'object' && typeof v['pre'] === 'object' && typeof v['post'] === 'object' && typeof v['transaction'] === 'object'
-}

@@ -96,10 +96,3 @@ export async function runTransactionTest(tc: TransactionTestCase, fork: string):
   }
   return { pass: true, detail: 'ok' }
 }
-
-/** Is this parsed JSON value a transaction test case? */
-export function isTransactionTestCase(value: unknown): value is TransactionTestCase {
-  if (typeof value !== 'object' || value === null) return false
-  const v = value as Record<string, unknown>
-  return typeof v['txbytes'] === 'string' && typeof v['result'] === 'object'
-}
