@@ -188,24 +188,7 @@ export function decodePoolTx(raw: Uint8Array, rules: DecodeRules): DecodedTx {
   }
   if (fields.length !== layout.count) throw malformed(`rlp: transaction of type ${type} has ${fields.length} fields, want ${layout.count}`)
 
-  // 2. the type at the head fork
-  const typeFork = TYPE_FORK[type]
-  if (typeFork !== undefined && !common.isActivatedEIP(typeFork[0])) {
-    throw txPoolError(R.TypeNotSupported, M.typeNotSupported, `type ${type} rejected, pool not yet in ${typeFork[1]}`)
-  }
-  if (type === 3 && common.customCrypto.kzg === undefined) {
-    throw txPoolError(R.TypeNotSupported, M.typeNotSupported, 'type 3 rejected, no KZG library configured')
-  }
-
-  // 3. blob count and size, before any expensive work
-  const blobHashes = layout.blobHashes === undefined ? [] : listField(fields, layout.blobHashes, 'blobVersionedHashes')
-  if (blobHashes.length > rules.maxBlobsPerTx) {
-    throw txPoolError(R.BlobLimit, M.blobLimit, `blob count ${blobHashes.length}, limit ${rules.maxBlobsPerTx}`)
-  }
-  const size = sidecar === undefined ? raw.length : 1 + RLP.encode(fields as Uint8Array[]).length
-  if (size > rules.maxTxSize) throw txPoolError(R.OversizedData, M.oversizedData, `transaction size ${size}, limit ${rules.maxTxSize}`)
-
-  // 4. raw field checks
+  // 2. raw field checks: what geth's RLP decoding refuses comes first, as there
   const nonce = uint(fields, layout.nonce, 'nonce', 8)
   const gasLimit = uint(fields, layout.gasLimit, 'gas', 8)
   const tip = uint(fields, layout.tip, type >= 2 ? 'maxPriorityFeePerGas' : 'gasPrice')
@@ -222,10 +205,29 @@ export function decodePoolTx(raw: Uint8Array, rules: DecodeRules): DecodedTx {
   const v = uint(fields, layout.v, 'v')
   const r = uint(fields, layout.v + 1, 'r')
   const s = uint(fields, layout.v + 2, 's')
+  const rawChainId = layout.chainId === undefined ? undefined : uint(fields, layout.chainId, 'chainId')
 
+  // 3. the type at the head fork
+  const typeFork = TYPE_FORK[type]
+  if (typeFork !== undefined && !common.isActivatedEIP(typeFork[0])) {
+    throw txPoolError(R.TypeNotSupported, M.typeNotSupported, `type ${type} rejected, pool not yet in ${typeFork[1]}`)
+  }
+  if (type === 3 && common.customCrypto.kzg === undefined) {
+    throw txPoolError(R.TypeNotSupported, M.typeNotSupported, 'type 3 rejected, no KZG library configured')
+  }
+
+  // 4. blob count and size, before any expensive work
+  const blobHashes = layout.blobHashes === undefined ? [] : listField(fields, layout.blobHashes, 'blobVersionedHashes')
+  if (blobHashes.length > rules.maxBlobsPerTx) {
+    throw txPoolError(R.BlobLimit, M.blobLimit, `blob count ${blobHashes.length}, limit ${rules.maxBlobsPerTx}`)
+  }
+  const size = sidecar === undefined ? raw.length : 1 + RLP.encode(fields as Uint8Array[]).length
+  if (size > rules.maxTxSize) throw txPoolError(R.OversizedData, M.oversizedData, `transaction size ${size}, limit ${rules.maxTxSize}`)
+
+  // 5. the fields' values
   let chainId: bigint | undefined
-  if (layout.chainId !== undefined) {
-    chainId = uint(fields, layout.chainId, 'chainId')
+  if (rawChainId !== undefined) {
+    chainId = rawChainId
     if (v > 1n) throw txPoolError(R.InvalidSender, M.invalidSig)
   } else if (v >= 35n) {
     chainId = (v - 35n) / 2n
@@ -257,7 +259,7 @@ export function decodePoolTx(raw: Uint8Array, rules: DecodeRules): DecodedTx {
     throw txPoolError(R.InvalidSetCodeTx, M.emptyAuthList)
   }
 
-  // 5. the transaction object, its hash and sender
+  // 6. the transaction object, its hash and sender
   let tx: TypedTransaction
   try {
     tx = FROM_FIELDS[type]!(fields, { common })
@@ -273,7 +275,7 @@ export function decodePoolTx(raw: Uint8Array, rules: DecodeRules): DecodedTx {
     throw txPoolError(R.InvalidSender, M.invalidSender, err instanceof Error ? err.message : String(err))
   }
 
-  // 6. gas and fees
+  // 7. gas and fees
   const intrinsic = tx.getIntrinsicGas()
   if (tx.gasLimit < intrinsic) throw txPoolError(R.IntrinsicGas, M.intrinsicGas, `gas ${tx.gasLimit}, minimum needed ${intrinsic}`)
   const floor = tx.getMinimumGasLimit()
@@ -282,7 +284,7 @@ export function decodePoolTx(raw: Uint8Array, rules: DecodeRules): DecodedTx {
     throw txPoolError(R.GasPriceTooLow, M.gasPriceTooLow, `gas tip cap ${tipCap(tx)}, minimum needed ${rules.minTip}`)
   }
 
-  // 7. blob fee and sidecar (KZG last: the expensive part)
+  // 8. blob fee and sidecar (KZG last: the expensive part)
   if (isBlob4844Tx(tx)) {
     if (tx.maxFeePerBlobGas < rules.minBlobFee) {
       throw txPoolError(R.GasPriceTooLow, M.gasPriceTooLow, `blob fee cap ${tx.maxFeePerBlobGas}, minimum needed ${rules.minBlobFee}`)

@@ -1,9 +1,8 @@
 // What the pool must answer to each transaction-test exception: the TxPoolReason and the start of
 // the message, geth's error text where geth has one. RLP-level faults (a field too long, a leading
 // zero, a list where a string belongs, a fixed-size field of the wrong size) are refused while
-// decoding with an `rlp: ...` message, as geth's decoder does. Where the decoder meets a transaction
-// type the head fork does not have before reaching the fault the fixture names (a typed transaction
-// before Berlin/London), `transaction type not supported` is the refusal, as in geth's pool.
+// decoding with an `rlp: ...` message, before anything else, as geth's decoder does; a typed
+// transaction whose type the head fork lacks is refused only after that (geth's pool).
 import { TxPoolMessage as M, TxPoolReason as R } from '../../src/txpool/index.ts'
 import type { TxPoolReason } from '../../src/txpool/index.ts'
 
@@ -16,13 +15,6 @@ const rlp: ExpectedTxRefusal = { reason: R.Malformed, message: 'rlp: ' }
 const sender: ExpectedTxRefusal = { reason: R.InvalidSender, message: M.invalidSender }
 const typeNotSupported: ExpectedTxRefusal = { reason: R.TypeNotSupported, message: M.typeNotSupported }
 
-/** Exceptions whose fault sits in a typed transaction's fields (so an earlier fork refuses the type). */
-const TYPED = [
-  'RLP_LEADING_ZEROS_BASEFEE', 'RLP_LEADING_ZEROS_PRIORITY_FEE', 'GASLIMIT_PRICE_PRODUCT_OVERFLOW',
-  'RLP_INVALID_ACCESS_LIST_ADDRESS_TOO_LONG', 'RLP_INVALID_ACCESS_LIST_ADDRESS_TOO_SHORT',
-  'RLP_INVALID_ACCESS_LIST_STORAGE_TOO_LONG', 'RLP_INVALID_ACCESS_LIST_STORAGE_TOO_SHORT',
-]
-
 const EXPECTED: Record<string, readonly ExpectedTxRefusal[]> = {
   INVALID_SIGNATURE_VRS: [sender, rlp],
   INVALID_CHAINID: [sender],
@@ -33,8 +25,8 @@ const EXPECTED: Record<string, readonly ExpectedTxRefusal[]> = {
   NONCE_TOO_BIG: [{ reason: R.NonceMax, message: M.nonceMax }],
   PRIORITY_GREATER_THAN_MAX_FEE_PER_GAS_2: [{ reason: R.TipAboveFeeCap, message: M.tipAboveFeeCap }],
   // gas × price above 2^256-1: no account can pay it (geth's pool: insufficient funds); ethereumjs
-  // refuses to build such a transaction at all
-  GASLIMIT_PRICE_PRODUCT_OVERFLOW: [{ reason: R.Malformed, message: 'invalid transaction: gas' }, { reason: R.InsufficientFunds, message: M.insufficientFunds }],
+  // refuses to build such a transaction at all. Before London a type-2 one is an unknown type.
+  GASLIMIT_PRICE_PRODUCT_OVERFLOW: [{ reason: R.Malformed, message: 'invalid transaction: gas' }, { reason: R.InsufficientFunds, message: M.insufficientFunds }, typeNotSupported],
   ADDRESS_TOO_SHORT: [rlp],
   ADDRESS_TOO_LONG: [rlp],
   NONCE_OVERFLOW: [rlp],
@@ -55,7 +47,6 @@ export function expectedTxRefusal(exception: string): readonly ExpectedTxRefusal
     const name = full.trim().replace(/^TransactionException\./, '')
     const listed = EXPECTED[name] ?? (name.startsWith('RLP_') ? [rlp] : [])
     out.push(...listed)
-    if (TYPED.includes(name)) out.push(typeNotSupported)
   }
   return out.length > 0 ? out : undefined
 }
