@@ -115,6 +115,38 @@ function rlpDecode(bytes: Uint8Array): unknown {
   }
 }
 
+/** A fixed-size byte string (geth: common.Address, common.Hash), as RLP decoding into it checks. */
+function fixedBytes(field: unknown, length: number, goType: string, name: string): void {
+  if (!(field instanceof Uint8Array)) throw malformed(`rlp: expected input string for ${goType} (${name})`)
+  if (field.length > length) throw malformed(`rlp: input string too long for ${goType} (${name})`)
+  if (field.length < length) throw malformed(`rlp: input string too short for ${goType} (${name})`)
+}
+
+/** The access list's shape (typed transactions): [[address, [slot, ...]], ...]. */
+function checkAccessList(fields: unknown[], index: number): void {
+  for (const [i, entry] of listField(fields, index, 'accessList').entries()) {
+    if (!Array.isArray(entry)) throw malformed(`rlp: expected input list for accessList[${i}]`)
+    if (entry.length !== 2) throw malformed(`rlp: accessList[${i}] has ${entry.length} elements, want 2`)
+    fixedBytes(entry[0], 20, 'common.Address', `accessList[${i}].address`)
+    if (!Array.isArray(entry[1])) throw malformed(`rlp: expected input list for accessList[${i}].storageKeys`)
+    for (const [j, slot] of (entry[1] as unknown[]).entries()) fixedBytes(slot, 32, 'common.Hash', `accessList[${i}].storageKeys[${j}]`)
+  }
+}
+
+/** Each EIP-7702 authorization's shape: [chainId, address, nonce, yParity, r, s]. */
+function checkAuthorizations(auths: unknown[]): void {
+  for (const [i, auth] of auths.entries()) {
+    if (!Array.isArray(auth)) throw malformed(`rlp: expected input list for authorizationList[${i}]`)
+    if (auth.length !== 6) throw malformed(`rlp: authorizationList[${i}] has ${auth.length} elements, want 6`)
+    uint(auth, 0, `authorizationList[${i}].chainId`)
+    fixedBytes(auth[1], 20, 'common.Address', `authorizationList[${i}].address`)
+    uint(auth, 2, `authorizationList[${i}].nonce`, 8)
+    uint(auth, 3, `authorizationList[${i}].yParity`, 1)
+    uint(auth, 4, `authorizationList[${i}].r`)
+    uint(auth, 5, `authorizationList[${i}].s`)
+  }
+}
+
 /** Upper bound of a network-form blob transaction's size, sidecar included. */
 export function maxBlobTxNetworkSize(maxTxSize: number, maxBlobs: number): number {
   const perBlob = BLOB_SIZE + KZG_COMMITMENT_SIZE + CELLS_PER_EXT_BLOB * KZG_PROOF_SIZE + 3 * 8
@@ -156,7 +188,26 @@ export function decodePoolTx(raw: Uint8Array, rules: DecodeRules): DecodedTx {
   }
   if (fields.length !== layout.count) throw malformed(`rlp: transaction of type ${type} has ${fields.length} fields, want ${layout.count}`)
 
-  // 2. the type at the head fork
+  // 2. raw field checks: what geth's RLP decoding refuses comes first, as there
+  const nonce = uint(fields, layout.nonce, 'nonce', 8)
+  const gasLimit = uint(fields, layout.gasLimit, 'gas', 8)
+  const tip = uint(fields, layout.tip, type >= 2 ? 'maxPriorityFeePerGas' : 'gasPrice')
+  const cap = uint(fields, layout.feeCap, type >= 2 ? 'maxFeePerGas' : 'gasPrice')
+  const to = bytesField(fields, layout.to, 'to')
+  // geth decodes `to` as a *common.Address: 0 or 20 bytes, anything else fails in RLP decoding
+  if (to.length > 20) throw malformed('rlp: input string too long for common.Address')
+  if (to.length > 0 && to.length < 20) throw malformed('rlp: input string too short for common.Address')
+  uint(fields, layout.to + 1, 'value')
+  const data = bytesField(fields, layout.data, 'input')
+  if (type > 0) checkAccessList(fields, layout.data + 1)
+  const auths = layout.auths === undefined ? undefined : listField(fields, layout.auths, 'authorizationList')
+  if (auths !== undefined) checkAuthorizations(auths)
+  const v = uint(fields, layout.v, 'v')
+  const r = uint(fields, layout.v + 1, 'r')
+  const s = uint(fields, layout.v + 2, 's')
+  const rawChainId = layout.chainId === undefined ? undefined : uint(fields, layout.chainId, 'chainId')
+
+  // 3. the type at the head fork
   const typeFork = TYPE_FORK[type]
   if (typeFork !== undefined && !common.isActivatedEIP(typeFork[0])) {
     throw txPoolError(R.TypeNotSupported, M.typeNotSupported, `type ${type} rejected, pool not yet in ${typeFork[1]}`)
@@ -165,7 +216,7 @@ export function decodePoolTx(raw: Uint8Array, rules: DecodeRules): DecodedTx {
     throw txPoolError(R.TypeNotSupported, M.typeNotSupported, 'type 3 rejected, no KZG library configured')
   }
 
-  // 3. blob count and size, before any expensive work
+  // 4. blob count and size, before any expensive work
   const blobHashes = layout.blobHashes === undefined ? [] : listField(fields, layout.blobHashes, 'blobVersionedHashes')
   if (blobHashes.length > rules.maxBlobsPerTx) {
     throw txPoolError(R.BlobLimit, M.blobLimit, `blob count ${blobHashes.length}, limit ${rules.maxBlobsPerTx}`)
@@ -173,20 +224,10 @@ export function decodePoolTx(raw: Uint8Array, rules: DecodeRules): DecodedTx {
   const size = sidecar === undefined ? raw.length : 1 + RLP.encode(fields as Uint8Array[]).length
   if (size > rules.maxTxSize) throw txPoolError(R.OversizedData, M.oversizedData, `transaction size ${size}, limit ${rules.maxTxSize}`)
 
-  // 4. raw field checks
-  const nonce = uint(fields, layout.nonce, 'nonce', 8)
-  const gasLimit = uint(fields, layout.gasLimit, 'gas', 8)
-  const tip = uint(fields, layout.tip, type >= 2 ? 'maxPriorityFeePerGas' : 'gasPrice')
-  const cap = uint(fields, layout.feeCap, type >= 2 ? 'maxFeePerGas' : 'gasPrice')
-  const to = bytesField(fields, layout.to, 'to')
-  const data = bytesField(fields, layout.data, 'input')
-  const v = uint(fields, layout.v, 'v')
-  const r = uint(fields, layout.v + 1, 'r')
-  const s = uint(fields, layout.v + 2, 's')
-
+  // 5. the fields' values
   let chainId: bigint | undefined
-  if (layout.chainId !== undefined) {
-    chainId = uint(fields, layout.chainId, 'chainId')
+  if (rawChainId !== undefined) {
+    chainId = rawChainId
     if (v > 1n) throw txPoolError(R.InvalidSender, M.invalidSig)
   } else if (v >= 35n) {
     chainId = (v - 35n) / 2n
@@ -206,17 +247,19 @@ export function decodePoolTx(raw: Uint8Array, rules: DecodeRules): DecodedTx {
   }
   if (gasLimit > rules.blockGasLimit) throw txPoolError(R.GasLimit, M.gasLimit)
   if (tip > cap) throw txPoolError(R.TipAboveFeeCap, M.tipAboveFeeCap)
-  if (r === 0n || s === 0n || r >= SECP256K1_N || s > SECP256K1_N / 2n) throw txPoolError(R.InvalidSender, M.invalidSig)
+  // EIP-2 (Homestead) made signatures with s above n/2 invalid; Frontier accepted them
+  const highS = common.gteHardfork('homestead') && s > SECP256K1_N / 2n
+  if (r === 0n || s === 0n || r >= SECP256K1_N || highS) throw txPoolError(R.InvalidSender, M.invalidSig)
   if (nonce === MAX_UINT64) throw txPoolError(R.NonceMax, M.nonceMax)
   if (type === 3) {
     if (isCreate) throw txPoolError(R.InvalidBlobTx, M.blobCreate)
     if (blobHashes.length === 0) throw txPoolError(R.InvalidBlobTx, M.blobless)
   }
-  if (layout.auths !== undefined && listField(fields, layout.auths, 'authorizationList').length === 0) {
+  if (auths !== undefined && auths.length === 0) {
     throw txPoolError(R.InvalidSetCodeTx, M.emptyAuthList)
   }
 
-  // 5. the transaction object, its hash and sender
+  // 6. the transaction object, its hash and sender
   let tx: TypedTransaction
   try {
     tx = FROM_FIELDS[type]!(fields, { common })
@@ -232,7 +275,7 @@ export function decodePoolTx(raw: Uint8Array, rules: DecodeRules): DecodedTx {
     throw txPoolError(R.InvalidSender, M.invalidSender, err instanceof Error ? err.message : String(err))
   }
 
-  // 6. gas and fees
+  // 7. gas and fees
   const intrinsic = tx.getIntrinsicGas()
   if (tx.gasLimit < intrinsic) throw txPoolError(R.IntrinsicGas, M.intrinsicGas, `gas ${tx.gasLimit}, minimum needed ${intrinsic}`)
   const floor = tx.getMinimumGasLimit()
@@ -241,7 +284,7 @@ export function decodePoolTx(raw: Uint8Array, rules: DecodeRules): DecodedTx {
     throw txPoolError(R.GasPriceTooLow, M.gasPriceTooLow, `gas tip cap ${tipCap(tx)}, minimum needed ${rules.minTip}`)
   }
 
-  // 7. blob fee and sidecar (KZG last: the expensive part)
+  // 8. blob fee and sidecar (KZG last: the expensive part)
   if (isBlob4844Tx(tx)) {
     if (tx.maxFeePerBlobGas < rules.minBlobFee) {
       throw txPoolError(R.GasPriceTooLow, M.gasPriceTooLow, `blob fee cap ${tx.maxFeePerBlobGas}, minimum needed ${rules.minBlobFee}`)

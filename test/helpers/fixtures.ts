@@ -49,3 +49,14 @@ export function jsonFiles(dir: string): string[] {
   }
   return out
 }
+
+/** The suites of `rels` that exist (shared or vendored); each missing one is reported. */
+export function foundSuites(rels: readonly string[]): { rel: string; loc: FixtureLocation }[] {
+  const out: { rel: string; loc: FixtureLocation }[] = []
+  for (const rel of rels) {
+    const loc = locateSuite(rel)
+    if (loc === undefined) reportMissing(rel)
+    else out.push({ rel, loc })
+  }
+  return out
+}

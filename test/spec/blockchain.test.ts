@@ -3,18 +3,14 @@
 import t from 'tap'
 import { readFileSync } from 'node:fs'
 import { relative, dirname } from 'node:path'
-import { jsonFiles, locateSuite, reportMissing } from '../helpers/fixtures.ts'
+import { foundSuites, jsonFiles } from '../helpers/fixtures.ts'
 import { runBlockchainCase, usesStaleSystemContracts, type BlockchainTestCase } from '../helpers/blockchain-runner.ts'
+import { recordCase, threw } from '../helpers/case-result.ts'
 import { KNOWN_FAILURES } from './known-failures.ts'
 
 const SUITES = ['fselmo-fixtures_eest/blockchain_tests', 'ethereum-tests/BlockchainTests']
 
-for (const rel of SUITES) {
-  const loc = locateSuite(rel)
-  if (loc === undefined) {
-    reportMissing(rel)
-    continue
-  }
+for (const { rel, loc } of foundSuites(SUITES)) {
   t.test(`${rel} (${loc.source})`, async (t) => {
     const perFolder = new Map<string, { pass: number; fail: number; stale: number }>()
     const files = jsonFiles(loc.path)
@@ -30,22 +26,8 @@ for (const rel of SUITES) {
           continue
         }
         const id = `${relative(loc.path, file)}::${name}`
-        let res
-        try {
-          res = await runBlockchainCase(tc)
-        } catch (err) {
-          res = { pass: false, detail: `threw: ${(err as Error).stack ?? String(err)}` }
-        }
-        const known = KNOWN_FAILURES.get(id)
-        if (known !== undefined) {
-          // A known failure must still fail: when it starts passing, remove it from the list.
-          t.notOk(res.pass, `${id} is a known failure (${known})`)
-          counts.fail++
-          continue
-        }
-        if (res.pass) counts.pass++
-        else counts.fail++
-        t.ok(res.pass, id, res.pass ? {} : { detail: res.detail })
+        const res = await runBlockchainCase(tc).catch(threw)
+        recordCase(t, id, res, KNOWN_FAILURES, counts)
       }
     }
     for (const [folder, c] of perFolder) {

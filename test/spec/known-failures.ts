@@ -8,3 +8,9 @@ export const KNOWN_FAILURES = new Map<string, string>([])
  * all three use the pre-mainnet system-contract addresses and are left out anyway.
  */
 export const KNOWN_ENGINE_FAILURES = new Map<string, string>([])
+
+/** state_test runs (`<file>::<case>::<fork>[d,g,v]`) known to fail (none today). */
+export const KNOWN_STATE_FAILURES = new Map<string, string>([])
+
+/** transaction_test cases (`<file>::<case>::<fork>`) known to fail, with the reason. */
+export const KNOWN_TX_FAILURES = new Map<string, string>([])
