@@ -8,7 +8,7 @@ import t from 'tap'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createPublicClient, createWalletClient, defineChain, http, keccak256, toHex, webSocket, type Hex } from 'viem'
+import { createPublicClient, createWalletClient, defineChain, http, webSocket } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { Contract, JsonRpcProvider, WebSocketProvider, Wallet } from 'ethers'
 import WebSocket from 'ws'
@@ -16,15 +16,11 @@ import { DEV_PRIVATE_KEYS } from '../../config/presets/dev-keys.ts'
 import { parseJwtSecret } from '../../src/rpc/jwt.ts'
 import { makeJwt } from '../helpers/rpc-client.ts'
 import { startNodeProcess, type NodeProcess } from '../helpers/node-process.ts'
+import { PING_ABI, PING_INIT, word, wsUrl } from '../helpers/ping-contract.ts'
 
 const devChain = defineChain({ id: 1337, name: 'parallax-dev', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: ['http://127.0.0.1:8545'] } } })
-const ABI = [{ type: 'event', name: 'Ping', inputs: [{ name: 'value', type: 'uint256', indexed: false }] }] as const
-const TOPIC = keccak256(toHex('Ping(uint256)')).slice(2)
-// Runtime: copy the calldata to memory, LOG1(it, topic = Ping(uint256)), STOP.
-const RUNTIME = `366000600037` + `7f${TOPIC}` + `36` + `6000` + `a1` + `00`
-const LEN = (RUNTIME.length / 2).toString(16).padStart(2, '0')
-const INIT = `0x60${LEN}600c60003960${LEN}6000f3${RUNTIME}` as Hex
-const word = (n: number): Hex => `0x${n.toString(16).padStart(64, '0')}`
+const ABI = PING_ABI
+const INIT = PING_INIT
 
 async function until<T>(what: string, get: () => T | undefined, ms = 30_000): Promise<T> {
   for (const deadline = Date.now() + ms; ; ) {
@@ -43,12 +39,6 @@ function served(node: NodeProcess, server: 'ws' | 'http'): Set<string> {
     out.add((JSON.parse(l) as { method: string }).method)
   }
   return out
-}
-
-function wsUrl(node: NodeProcess): string {
-  const line = node.logs().split('\n').find((l) => l.includes('"msg":"WebSocket server started"') && l.includes('"url":'))
-  if (line === undefined) throw new Error('no WebSocket server line')
-  return (JSON.parse(line) as { url: string }).url
 }
 
 t.test('viem and ethers over WebSocket, ethers polling filters over HTTP', async (t) => {

@@ -153,20 +153,28 @@ export function accountMethods(env: EthEnv): Methods {
   }
 }
 
-/** The next nonce of `address` counting its executable pool transactions (geth's GetPoolNonce). */
+/**
+ * The next nonce of `address` counting its executable pool transactions (geth's GetPoolNonce).
+ * The state nonce and the pool are read at one head: when a block is imported while the state is
+ * read, the pool may already have dropped the block's transactions while the state is the old
+ * head's (a nonce too low for eth_sendTransaction), so the read is repeated for the new head.
+ */
 export async function poolNonce(env: EthEnv, address: Address): Promise<bigint> {
-  const head = env.reader.head
-  const state = await env.reader.stateAt(head)
-  let nonce = (await state.getAccount(address))?.nonce ?? 0n
-  const pool = env.ctx.txpool
-  if (pool === undefined) return nonce
-  const baseFee = head.baseFeePerGas !== undefined ? head.calcNextBaseFee() : 0n
-  const mine = pool
-    .pending(baseFee)
-    .filter((tx) => tx.getSenderAddress().equals(address))
-    .map((tx) => tx.nonce)
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-  for (const n of mine) if (n === nonce) nonce++
-  return nonce
+  for (let tries = 0; ; tries++) {
+    const head = env.reader.head
+    const state = await env.reader.stateAt(head)
+    let nonce = (await state.getAccount(address))?.nonce ?? 0n
+    const pool = env.ctx.txpool
+    if (pool === undefined) return nonce
+    if (!equalsBytes(env.reader.head.hash(), head.hash()) && tries < 5) continue
+    const baseFee = head.baseFeePerGas !== undefined ? head.calcNextBaseFee() : 0n
+    const mine = pool
+      .pending(baseFee)
+      .filter((tx) => tx.getSenderAddress().equals(address))
+      .map((tx) => tx.nonce)
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    for (const n of mine) if (n === nonce) nonce++
+    return nonce
+  }
 }
 
