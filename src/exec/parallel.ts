@@ -148,7 +148,9 @@ export class ParallelExecutor implements Executor {
     if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new RangeError('workers must be a positive integer')
     this.opts = opts
     if (opts.prestart === true && opts.kvPath !== undefined) {
-      this.readyPool().catch((err: unknown) => opts.logger?.warn({ err: errorMessage(err) }, 'Parallel executor workers did not start'))
+      this.readyPool().catch((err: unknown) => {
+        if (!this.closed) opts.logger?.warn({ err: errorMessage(err) }, 'Parallel executor workers did not start')
+      })
     }
   }
 
@@ -265,7 +267,11 @@ export class ParallelExecutor implements Executor {
     await Promise.all(pool.map((w) => w.ready)).catch(() => undefined)
   }
 
+  /** close() was called (workers stopped on purpose: their start failing then is no news). */
+  private closed = false
+
   async close(): Promise<void> {
+    this.closed = true
     const pool = this.pool
     this.pool = undefined
     if (pool === undefined) return
