@@ -272,6 +272,11 @@ export class ParallelExecutor implements Executor {
 
   async close(): Promise<void> {
     this.closed = true
+    await this.stopPool()
+  }
+
+  /** Terminates the workers (a later block starts new ones). */
+  private async stopPool(): Promise<void> {
     const pool = this.pool
     this.pool = undefined
     if (pool === undefined) return
@@ -334,7 +339,7 @@ export class ParallelExecutor implements Executor {
   private async readyPool(): Promise<PoolWorker[]> {
     if (this.pool?.some((w) => w.failed !== undefined)) {
       this.opts.logger?.warn({ reason: this.pool.find((w) => w.failed !== undefined)!.failed }, 'Restarting parallel executor workers')
-      await this.close()
+      await this.stopPool()
     }
     this.pool ??= this.startPool(this.opts.kvPath!)
     const pool = this.pool
@@ -345,7 +350,7 @@ export class ParallelExecutor implements Executor {
     try {
       await Promise.race([Promise.all(pool.map((w) => w.ready)), timeout])
     } catch (err) {
-      await this.close() // a pool that failed to start is not reused
+      await this.stopPool() // a pool that failed to start is not reused
       throw err
     } finally {
       clearTimeout(timer)
