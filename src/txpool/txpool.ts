@@ -196,6 +196,11 @@ export class TxPool {
     for (const tx of repooled) this.notify(tx)
   }
 
+  /** Resolves when every change queued so far (submissions, head updates) has been applied. */
+  settled(): Promise<void> {
+    return this.lock
+  }
+
   get(hash: Uint8Array): TypedTransaction | undefined {
     return this.byHash.get(bytesToHex(hash))?.tx
   }
