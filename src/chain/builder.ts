@@ -68,6 +68,11 @@ export interface BuilderOptions {
 const SEAL_SHARE = 0.6
 /** Sealing (runBlock: receipts, roots, state diff) costs about this many times selection per transaction. */
 const SEAL_COST = 4
+/**
+ * Never cut below this many transactions: such a seal is cheap (~0.1 s of transfers) while the cost
+ * estimate of a cold first build is not (a few slow first runTx calls would cut a 16-transfer block).
+ */
+const SMALL_SEAL = 64
 /** Seals of fewer transactions say little about the cost per transaction. */
 const MIN_RATE_SAMPLE = 50
 /** A payload timestamp within this distance of the wall clock (ms) is taken as a real slot start. */
@@ -170,7 +175,8 @@ export class PayloadBuilder {
       const session = await this.open(proc, this.opts.txs?.pending(baseFee, blobBaseFee) ?? [])
       // A waiting getPayload cuts selection short once sealing what it selected would fill the time left.
       const cut = (): boolean =>
-        proc.stopped || (proc.sealBy !== undefined && (session.size + 1) * this.sealCostPerTx(session) >= (proc.sealBy - performance.now()) * SEAL_SHARE)
+        proc.stopped ||
+        (proc.sealBy !== undefined && session.size >= SMALL_SEAL && (session.size + 1) * this.sealCostPerTx(session) >= (proc.sealBy - performance.now()) * SEAL_SHARE)
       // Without a non-empty best yet, seal early what a short selection found: sealing re-executes
       // (runBlock), several times slower than selection, and a full block may not seal before getPayload.
       let early = proc.best === undefined || proc.best.block.transactions.length === 0
@@ -193,7 +199,7 @@ export class PayloadBuilder {
       let limit = session.size
       const budget = proc.sealBy !== undefined ? proc.sealBy - performance.now() : sealedSize >= 0 ? this.timeToSlot(proc) : undefined
       const perTx = this.sealCostPerTx(session)
-      if (budget !== undefined && perTx > 0) limit = Math.min(limit, Math.max(0, Math.floor((budget * SEAL_SHARE) / perTx)))
+      if (budget !== undefined && perTx > 0) limit = Math.min(limit, Math.max(SMALL_SEAL, Math.floor((budget * SEAL_SHARE) / perTx)))
       if (sealedSize >= 0 && limit <= sealedSize) return
       await this.sealInto(proc, session, limit)
     } catch (err) {

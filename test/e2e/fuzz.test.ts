@@ -3,7 +3,7 @@
 // well-formed JSON-RPC (or a proper HTTP refusal), the process must stay up, mutants must leave the
 // head alone, no mutant may be VALID unless it is the honest block byte for byte, and the honest
 // payload of every round must still be VALID afterwards.
-// CI: ~20 s with a random seed (printed). Long runs: `npm run fuzz -- --seconds 600 --seed 42`.
+// CI: ~15 s with a random seed (printed). Long runs: `npm run fuzz -- --seconds 600 --seed 42`.
 import t from 'tap'
 import { randomBytes } from 'node:crypto'
 import { bytesToHex } from '@ethereumjs/util'
@@ -20,7 +20,7 @@ function flag(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`)
   return i >= 0 ? process.argv[i + 1] : undefined
 }
-const SECONDS = Number(flag('seconds') ?? process.env['PARALLAX_FUZZ_SECONDS'] ?? 20)
+const SECONDS = Number(flag('seconds') ?? process.env['PARALLAX_FUZZ_SECONDS'] ?? 15)
 const SEED = Number(flag('seed') ?? process.env['PARALLAX_FUZZ_SEED'] ?? randomBytes(4).readUInt32BE())
 /** Requests between two honest payloads. */
 const PER_ROUND = 60
