@@ -69,8 +69,8 @@ const SEAL_SHARE = 0.6
 /** Sealing (runBlock: receipts, roots, state diff) costs about this many times selection per transaction. */
 const SEAL_COST = 4
 /**
- * Never cut below this many transactions: such a seal is cheap (~0.1 s of transfers) while the cost
- * estimate of a cold first build is not (a few slow first runTx calls would cut a 16-transfer block).
+ * Never cut or seal early below this many transactions: such a seal is cheap (~0.1 s of transfers)
+ * while a cold first build selects slowly (a few slow first runTx calls would split 16 transfers).
  */
 const SMALL_SEAL = 64
 /** Seals of fewer transactions say little about the cost per transaction. */
@@ -184,7 +184,7 @@ export class PayloadBuilder {
       for (;;) {
         const finished = await session.select(this.opts.selectSliceMs, cut)
         if (finished || cut()) break
-        if (early && session.size > 0 && session.selectedForMs >= this.opts.firstSealAfterMs) {
+        if (early && session.size >= SMALL_SEAL && session.selectedForMs >= this.opts.firstSealAfterMs) {
           early = false
           sealedSize = session.size
           await this.sealInto(proc, session, session.size)
@@ -197,10 +197,11 @@ export class PayloadBuilder {
       // else the slot's start (the payload's timestamp), when the timestamp follows the wall clock.
       // A seal cannot be interrupted, and one that ends after getPayload only costs newPayload the CPU.
       let limit = session.size
-      const budget = proc.sealBy !== undefined ? proc.sealBy - performance.now() : sealedSize >= 0 ? this.timeToSlot(proc) : undefined
+      const budget = proc.sealBy !== undefined ? proc.sealBy - performance.now() : this.timeToSlot(proc)
       const perTx = this.sealCostPerTx(session)
       if (budget !== undefined && perTx > 0) limit = Math.min(limit, Math.max(SMALL_SEAL, Math.floor((budget * SEAL_SHARE) / perTx)))
-      if (sealedSize >= 0 && limit <= sealedSize) return
+      // Nothing to gain from sealing no more transactions than the best already has.
+      if (proc.best !== undefined && limit <= Math.max(sealedSize, proc.best.block.transactions.length)) return
       await this.sealInto(proc, session, limit)
     } catch (err) {
       this.opts.logger.error({ err: (err as Error).message, id: proc.id }, 'Payload build failed')

@@ -87,8 +87,9 @@ export class ConsensusClient {
       const r = await this.propose(slot, prepared)
       records.push(r)
       this.o.onSlot?.(r)
+      if (slot === slots) break
       await sleepUntil(t0 + slot * this.o.slotMs + prepareAt * this.o.slotMs)
-      if (slot < slots) prepared = await this.prepare(base + BigInt(slot + 1) * slotSeconds)
+      prepared = await this.prepare(base + BigInt(slot + 1) * slotSeconds)
     }
     return records
   }
