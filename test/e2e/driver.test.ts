@@ -116,6 +116,7 @@ t.test(`${SLOTS} slots in Lodestar's call order with concurrent transactions`, a
 // block's gas of transfers (several keys), and the payload of every slot must carry transactions
 // while any are pending, and every slot must end with a canonical block. The issue this guards
 // against: empty blocks while the builder lost the CPU to newPayload and transaction intake.
+// PARALLAX_FULLPOOL_SLOTS / _GAS size the run; PARALLAX_FULLPOOL_LOG=1 prints the node's build and import lines.
 const FULL_SLOTS = Number(process.env['PARALLAX_FULLPOOL_SLOTS'] ?? 5)
 const FULL_GAS_LIMIT = BigInt(process.env['PARALLAX_FULLPOOL_GAS'] ?? 30_000_000)
 const SLOT_MS = 4000

@@ -35,6 +35,7 @@ export interface SlotRecord {
 export interface ConsensusClientOptions {
   engine: RpcClient
   common: Common
+  /** Slot length (rounded up to whole seconds). */
   slotMs: number
   /** Fraction of the slot at which the next slot is prepared (Lodestar: 2/3). */
   prepareAt?: number
@@ -75,20 +76,23 @@ export class ConsensusClient {
     const latest = (await this.o.engine.call('eth_getBlockByNumber', ['latest', false])) as { hash: string; number: string; timestamp: string }
     this.head = { hash: latest.hash, number: BigInt(latest.number), timestamp: BigInt(latest.timestamp) }
     this.hashes.push(latest.hash)
+    // Slots start on whole seconds and each payload's timestamp is its slot's start, as on a real
+    // chain (the builder times its seals by it); slot lengths round up to whole seconds.
     const slotSeconds = BigInt(Math.max(1, Math.ceil(this.o.slotMs / 1000)))
-    const nowSeconds = BigInt(Math.floor(Date.now() / 1000))
+    const slotMs = Number(slotSeconds) * 1000
+    const nowSeconds = BigInt(Math.ceil(Date.now() / 1000))
     const base = nowSeconds > this.head.timestamp ? nowSeconds : this.head.timestamp
+    const start = (slot: number): number => Number(base + BigInt(slot) * slotSeconds) * 1000
     const prepareAt = this.o.prepareAt ?? 2 / 3
-    const t0 = Date.now()
     const records: SlotRecord[] = []
     let prepared = await this.prepare(base + slotSeconds)
     for (let slot = 1; slot <= slots; slot++) {
-      await sleepUntil(t0 + slot * this.o.slotMs)
+      await sleepUntil(start(slot))
       const r = await this.propose(slot, prepared)
       records.push(r)
       this.o.onSlot?.(r)
       if (slot === slots) break
-      await sleepUntil(t0 + slot * this.o.slotMs + prepareAt * this.o.slotMs)
+      await sleepUntil(start(slot) + prepareAt * slotMs)
       prepared = await this.prepare(base + BigInt(slot + 1) * slotSeconds)
     }
     return records
