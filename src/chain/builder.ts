@@ -111,7 +111,7 @@ export function payloadIdOf(parent: Uint8Array, a: PayloadAttributes, version: n
 export class PayloadBuilder {
   private readonly processes = new Map<string, BuildProcess>()
   private readonly opts: Required<Omit<BuilderOptions, 'txs'>> & { txs?: TxSource }
-  /** Milliseconds a seal costs per transaction (running mean; 0 until measured). */
+  /** Milliseconds a seal costs per transaction (see sealInto; 0 until measured). */
   private sealMsPerTx = 0
   /** The newest process: the only one that keeps rebuilding. */
   private latest: BuildProcess | undefined
@@ -219,7 +219,9 @@ export class PayloadBuilder {
     const built = await session.seal(limit)
     if (limit >= MIN_RATE_SAMPLE) {
       const per = (performance.now() - t) / limit
-      this.sealMsPerTx = this.sealMsPerTx > 0 ? (this.sealMsPerTx + per) / 2 : per
+      // Down at once, up slowly: a cold first seal must not keep later blocks small (the early best
+      // already covers getPayload, so an optimistic estimate costs CPU, not the payload).
+      this.sealMsPerTx = this.sealMsPerTx > 0 && per > this.sealMsPerTx ? (3 * this.sealMsPerTx + per) / 4 : per
     }
     for (const sk of built.skipped) this.opts.logger.debug({ tx: bytesToHex(sk.tx.hash()), err: sk.error }, 'Builder skipped transaction')
     if (proc.best === undefined || built.blockValue >= proc.best.blockValue) {
