@@ -17,6 +17,9 @@ import { DatadirError, InvalidBlockError } from '../util/errors.ts'
 import { Emitter } from './events.ts'
 import { InvalidBlockCache } from './invalid-cache.ts'
 
+/** Sealed outcomes kept for the import of our own payloads. */
+const MAX_SEALED = 4
+
 export type InsertStatus = 'imported' | 'known' | 'invalid' | 'unknown-parent'
 
 export interface InsertResult {
@@ -57,6 +60,8 @@ export class Chain {
   private readonly headListeners: ((added: Block[], removed: Block[]) => void)[] = []
   /** Every committed head move, in commit order (RPC subscriptions and filters follow it). */
   readonly headChanges = new Emitter<HeadChange>((err) => this.logger.warn({ err }, 'Head change listener failed'))
+  /** Outcomes of blocks this node sealed (payload building), by block hash: their import reuses them. */
+  private readonly sealed = new Map<string, ExecutionOutcome>()
   /** Serialises inserts and head moves: calls are processed in arrival order. */
   private queue: Promise<unknown> = Promise.resolve()
 
@@ -106,6 +111,17 @@ export class Chain {
   }
   setExecutor(executor: Executor): void {
     this._executor = executor
+  }
+
+  /**
+   * Remembers the outcome of sealing `block` (the builder's `generate` run over its parent state), so
+   * that importing this very block (newPayload of our own payload) does not execute it a second time.
+   * The hash commits to every header field the outcome produced; the checks against the header still
+   * run. A few are kept (the newest).
+   */
+  rememberSealed(block: Block, outcome: ExecutionOutcome): void {
+    this.sealed.set(bytesToHex(block.hash()), outcome)
+    while (this.sealed.size > MAX_SEALED) this.sealed.delete(this.sealed.keys().next().value!)
   }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
@@ -166,14 +182,18 @@ export class Chain {
       validateHeaderAgainstParent(block.header, parent)
       await this._executor.prepare?.(block)
       await validateBody(block, parent)
-      outcome = await this._executor.execute({
-        block,
-        parent,
-        base: this.store.kv,
-        headerByHash: (h) => this.store.getHeader(h),
-        common: this.common,
-        ...(opts.blockAccessList !== undefined ? { blockAccessList: opts.blockAccessList } : {}),
-      })
+      const sealed = this.sealed.get(bytesToHex(hash))
+      this.sealed.delete(bytesToHex(hash))
+      outcome =
+        sealed ??
+        (await this._executor.execute({
+          block,
+          parent,
+          base: this.store.kv,
+          headerByHash: (h) => this.store.getHeader(h),
+          common: this.common,
+          ...(opts.blockAccessList !== undefined ? { blockAccessList: opts.blockAccessList } : {}),
+        }))
       validateOutcome(block, outcome)
     } catch (err) {
       if (!(err instanceof InvalidBlockError)) throw err

@@ -10,13 +10,14 @@ import type { PrefixedHexString } from '@ethereumjs/util'
 import type { Logger } from '../util/logger.ts'
 import { BlobStore } from './blob-store.ts'
 import type { BlobAndCellProofs, BlobAndProof, BlobsBundle } from './blob-store.ts'
-import { decodePoolTx } from './decode.ts'
+import { decodePoolTx, type DecodedTx } from './decode.ts'
 import { Emitter } from '../chain/events.ts'
+import { TurnBatch, type Settled } from './turn-batch.ts'
 import { TxPoolMessage as M, TxPoolReason as R, txPoolError } from './errors.ts'
-import { Heap } from './heap.ts'
 import { DEFAULT_POOL_LIMITS } from './limits.ts'
 import type { PoolLimits } from './limits.ts'
-import { GAS_PER_BLOB, canReplace, effectiveTip, feeCap, maxCost } from './pricing.ts'
+import { executableOrder } from './order.ts'
+import { GAS_PER_BLOB, canReplace, effectiveTip, maxCost } from './pricing.ts'
 import type { BlobSidecar } from './sidecar.ts'
 import { runEnd, setAccount, splitByRun } from './sender-txs.ts'
 import { checkSlots, expiredQueued } from './slots.ts'
@@ -60,6 +61,12 @@ export interface PoolContent {
   queued: Map<PrefixedHexString, Map<bigint, TypedTransaction>>
 }
 
+interface Submission {
+  decoded: DecodedTx
+  hash: PrefixedHexString
+  sender: PrefixedHexString
+}
+
 export class TxPool {
   readonly limits: Readonly<PoolLimits>
   private readonly common: Common
@@ -74,6 +81,8 @@ export class TxPool {
   private readonly commons = new Map<string, Common>()
   private readonly blobs: BlobStore
   private seq = 0
+  /** Decoded submissions, admitted once per event-loop turn (see admitBatch). */
+  private readonly intake = new TurnBatch<Submission, TypedTransaction>((batch) => this.admitBatch(batch))
   private lock: Promise<void> = Promise.resolve()
 
   constructor(opts: TxPoolOptions) {
@@ -103,15 +112,32 @@ export class TxPool {
     })
     const hash = bytesToHex(decoded.hash)
     const sender = decoded.sender.toString()
-    const tx = await this.locked(async () => {
-      if (this.byHash.has(hash)) throw txPoolError(R.AlreadyKnown, M.alreadyKnown)
-      const account = await this.readAccount(decoded.sender.bytes)
-      this.admit(decoded.tx, hash, sender, account, decoded.sidecar)
-      return decoded.tx
-    })
+    const tx = await this.intake.submit({ decoded, hash, sender })
     this.logger.debug({ hash, sender, nonce: tx.nonce }, 'Pooled new transaction')
     this.notify(tx)
     return decoded.hash
+  }
+
+  /**
+   * Admits the submissions of one event-loop turn as one batch (TurnBatch): one
+   * lock, one account read per sender (a spammer's thousands of transactions per slot cost a few
+   * reads, and intake takes the thread a few times per slot instead of once per transaction).
+   * Each submission still gets its own answer, in arrival order.
+   */
+  private admitBatch(batch: Submission[]): Promise<Settled<TypedTransaction>[]> {
+    return this.locked(async () => {
+      const senders = new Map(batch.map((e) => [e.sender, e.decoded.sender.bytes] as const))
+      const accounts = new Map(await Promise.all([...senders].map(async ([s, a]): Promise<[PrefixedHexString, Account]> => [s, await this.readAccount(a)])))
+      return batch.map((e): Settled<TypedTransaction> => {
+        try {
+          if (this.byHash.has(e.hash)) throw txPoolError(R.AlreadyKnown, M.alreadyKnown)
+          this.admit(e.decoded.tx, e.hash, e.sender, accounts.get(e.sender)!, e.decoded.sidecar)
+          return { value: e.decoded.tx }
+        } catch (error) {
+          return { error }
+        }
+      })
+    })
   }
 
   /**
@@ -120,31 +146,7 @@ export class TxPool {
    * unaffordable one), across senders by effective tip at `baseFee`, highest first (ties: oldest).
    */
   pending(baseFee: bigint, blobBaseFee?: bigint): TypedTransaction[] {
-    interface Cursor {
-      run: PoolTx[]
-      at: number
-      tip: bigint
-    }
-    const heap = new Heap<Cursor>((a, b) => (a.tip !== b.tip ? a.tip > b.tip : a.run[a.at]!.seq < b.run[b.at]!.seq))
-    for (const list of this.senders.values()) {
-      const run: PoolTx[] = []
-      let spent = 0n
-      for (let n = list.stateNonce; ; n++) {
-        const e = list.txs.get(n)
-        if (e === undefined || feeCap(e.tx) < baseFee) break
-        if (blobBaseFee !== undefined && isBlob4844Tx(e.tx) && e.tx.maxFeePerBlobGas < blobBaseFee) break
-        spent += e.cost
-        if (spent > list.balance) break
-        run.push(e)
-      }
-      if (run.length > 0) heap.push({ run, at: 0, tip: effectiveTip(run[0]!.tx, baseFee) })
-    }
-    const out: TypedTransaction[] = []
-    for (let c = heap.pop(); c !== undefined; c = heap.pop()) {
-      out.push(c.run[c.at]!.tx)
-      if (++c.at < c.run.length) heap.push({ run: c.run, at: c.at, tip: effectiveTip(c.run[c.at]!.tx, baseFee) })
-    }
-    return out
+    return executableOrder(this.senders.values(), baseFee, blobBaseFee)
   }
 
   /**
@@ -203,6 +205,11 @@ export class TxPool {
       return out
     })
     for (const tx of repooled) this.notify(tx)
+  }
+
+  /** Resolves when every change queued so far (submissions, head updates) has been applied. */
+  settled(): Promise<void> {
+    return this.lock
   }
 
   get(hash: Uint8Array): TypedTransaction | undefined {

@@ -14,6 +14,9 @@ import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { commonFromGenesis, loadPreset } from '../../config/index.ts'
 import { DEV_PRIVATE_KEYS } from '../../config/presets/dev-keys.ts'
 import { BIN, startNodeProcess } from '../helpers/node-process.ts'
+import { ConsensusClient, type SlotRecord } from '../helpers/consensus-client.ts'
+import { startFundedNode } from '../helpers/funded-node.ts'
+import { Spammer } from '../helpers/spammer.ts'
 
 const SLOTS = Number(process.env['PARALLAX_DRIVER_SLOTS'] ?? 200)
 const common = commonFromGenesis(loadPreset('dev'))
@@ -106,5 +109,53 @@ t.test(`${SLOTS} slots in Lodestar's call order with concurrent transactions`, a
   } finally {
     const { code, ms } = await node.stop()
     t.equal(code, 0, `clean shutdown in ${ms} ms`)
+  }
+})
+
+// A full pool under a real slot clock: the spammer refills the pool every slot with more than one
+// block's gas of transfers (several keys), and the payload of every slot must carry transactions
+// while any are pending, and every slot must end with a canonical block. The issue this guards
+// against: empty blocks while the builder lost the CPU to newPayload and transaction intake.
+// PARALLAX_FULLPOOL_SLOTS / _GAS size the run; PARALLAX_FULLPOOL_LOG=1 prints the node's build and import lines.
+const FULL_SLOTS = Number(process.env['PARALLAX_FULLPOOL_SLOTS'] ?? 5)
+const FULL_GAS_LIMIT = BigInt(process.env['PARALLAX_FULLPOOL_GAS'] ?? 30_000_000)
+const SLOT_MS = 4000
+
+t.test(`full pool: ${FULL_SLOTS} slots of ${SLOT_MS / 1000} s, refilled beyond one block's gas`, async (t) => {
+  const perBlock = Number(FULL_GAS_LIMIT / 21_000n)
+  const refill = Math.ceil(perBlock * 1.5)
+  const f = await startFundedNode({ keys: 8, gasLimit: FULL_GAS_LIMIT, http: true })
+  try {
+    const spammer = new Spammer(f.node.http!, f.common, f.signers, refill * (FULL_SLOTS + 1))
+    await spammer.send(refill) // the pool holds more than a block before the first slot
+    const spam: Promise<void>[] = []
+    const pending = async (): Promise<number> => Number(((await f.node.engine.call('txpool_status', [])) as { pending: string }).pending)
+    const cl = new ConsensusClient({
+      engine: f.node.engine,
+      common: f.common,
+      slotMs: SLOT_MS,
+      pendingProbe: pending,
+      onSlot: () => spam.push(spammer.send(refill)),
+    })
+    const records = await cl.run(FULL_SLOTS)
+    await Promise.all(spam)
+    const summary = records.map((r: SlotRecord) => `slot ${r.slot}: ${r.txs} txs, pending ${r.pendingBefore}, getPayload ${Math.round(r.ms.getPayload ?? -1)} ms, newPayload ${Math.round(r.ms.newPayload ?? -1)} ms${r.error ? `, ${r.error}` : ''}`)
+    t.comment(summary.join('\n'))
+    if (process.env['PARALLAX_FULLPOOL_LOG'] !== undefined) t.comment(f.node.logs().split('\n').filter((l) => /Sealed|build|Imported|head was/i.test(l)).join('\n'))
+    t.comment(`spammer: ${spammer.stats.accepted}/${spammer.stats.sent} accepted ${spammer.stats.refusals.join('; ')}`)
+    t.ok(spammer.stats.accepted >= refill, 'the pool took at least one refill')
+    for (const r of records) {
+      t.equal(r.missed, false, `slot ${r.slot} got a canonical block${r.error ? `: ${r.error}` : ''}`)
+      if ((r.pendingBefore ?? 0) > 0) t.ok(r.txs > 0, `slot ${r.slot}: payload carries transactions (${r.txs}) while ${r.pendingBefore} are pending`)
+    }
+    for (const r of records.filter((r) => r.blockNumber !== undefined)) {
+      const b = (await f.node.engine.call('eth_getBlockByNumber', [`0x${r.blockNumber!.toString(16)}`, false])) as { hash: string }
+      t.equal(b.hash, r.blockHash, `block ${r.blockNumber} of slot ${r.slot} is canonical`)
+    }
+  } catch (err) {
+    t.fail(`full-pool run failed: ${(err as Error).message}`, { nodeLog: f.node.logs().slice(-3000) })
+  } finally {
+    const { code } = await f.stop()
+    t.equal(code, 0, 'clean shutdown')
   }
 })

@@ -114,7 +114,8 @@ t.test('parallax node runs the parallel executor (and the sequential one with --
     const m = await scrape(node)
     const parallel = sample(m, 'parallax_exec_blocks_total{executor="parallel"}')
     const sequential = sample(m, 'parallax_exec_blocks_total{executor="sequential"}')
-    t.ok(parallel >= 2, `the 16-tx block was sealed and imported by the parallel executor (${parallel} runs)`)
+    // The import of our own payload reuses the seal's outcome, so sealing alone may be the one run.
+    t.ok(parallel >= 1, `the 16-tx block was sealed by the parallel executor (${parallel} runs)`)
     t.ok(sample(m, 'parallax_exec_fallbacks_total{reason="small_block"}') >= 2, 'the empty block fell back (sealing and import)')
     const whole = (['small_block', 'no_store', 'binary_tree', 'worker_start', 'other'] as FallbackReason[]).reduce((n, r) => n + sample(m, `parallax_exec_fallbacks_total{reason="${r}"}`), 0)
     t.equal(sequential, whole, 'every sequential run is an accounted fallback')
@@ -132,7 +133,8 @@ t.test('parallax node runs the parallel executor (and the sequential one with --
     await includeTransfers(t, node.engine, await sendTransfers(node.engine, 1))
     const m = await scrape(node)
     t.equal(sample(m, 'parallax_exec_blocks_total{executor="parallel"}'), 0, 'no parallel runs')
-    t.ok(sample(m, 'parallax_exec_blocks_total{executor="sequential"}') >= 2, 'sealed and imported sequentially')
+    // newPayload of our own payload reuses the sealing run's outcome: one execution per block.
+    t.ok(sample(m, 'parallax_exec_blocks_total{executor="sequential"}') >= 1, 'sealed sequentially')
     t.equal(sample(m, 'parallax_exec_fallbacks_total{reason="small_block"}'), 0, 'no fallbacks: the parallel executor is not there')
   } finally {
     const { code } = await node.stop()

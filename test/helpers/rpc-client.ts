@@ -25,12 +25,24 @@ export class RpcClient {
     this.url = url
     this.secret = secret
   }
+  /** POSTs a body as it is (with the JWT when the client has a secret); the HTTP status and body text. */
+  async post(body: string, headers: Record<string, string> = { 'content-type': 'application/json' }): Promise<{ status: number; text: string }> {
+    const h = { ...headers }
+    if (this.secret !== undefined) h['authorization'] = `Bearer ${makeJwt(this.secret)}`
+    const res = await fetch(this.url, { method: 'POST', headers: h, body })
+    return { status: res.status, text: await res.text() }
+  }
   async raw(method: string, params: unknown[]): Promise<RpcReply> {
-    const headers: Record<string, string> = { 'content-type': 'application/json' }
-    if (this.secret !== undefined) headers['authorization'] = `Bearer ${makeJwt(this.secret)}`
-    const res = await fetch(this.url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: ++this.id, method, params }) })
-    if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${await res.text()}`)
-    return (await res.json()) as RpcReply
+    const res = await this.post(JSON.stringify({ jsonrpc: '2.0', id: ++this.id, method, params }))
+    if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${res.text}`)
+    return JSON.parse(res.text) as RpcReply
+  }
+  /** One JSON-RPC batch; the replies in request order. */
+  async batch(calls: { method: string; params: unknown[] }[]): Promise<RpcReply[]> {
+    const res = await this.post(JSON.stringify(calls.map((c) => ({ jsonrpc: '2.0', id: ++this.id, method: c.method, params: c.params }))))
+    if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${res.text}`)
+    const replies = JSON.parse(res.text) as (RpcReply & { id: number })[]
+    return replies.sort((a, b) => a.id - b.id)
   }
   /** Returns the result; throws on a JSON-RPC error. */
   async call(method: string, params: unknown[]): Promise<unknown> {
