@@ -63,15 +63,28 @@ export class DevDriver {
   poke(): void {
     if (!this.automineOn || this.stopped) return
     if (this.running !== undefined) {
-      this.again = true
+      this.again = true // picked up when the block production in progress (of any origin) is done
       return
     }
-    void this.produce().then(() => {
-      if (this.again) {
-        this.again = false
-        this.poke()
-      }
-    })
+    void this.automineBlock()
+  }
+
+  /**
+   * One automine block; if it came out empty while the pool holds executable transactions (the
+   * payload was sealed before the pool had taken in the transaction that asked for it), another,
+   * at most three times in a row.
+   */
+  private async automineBlock(retries = 3): Promise<void> {
+    let txs: number | undefined
+    try {
+      txs = (await this.exclusive(() => this.slot())).txs
+    } catch (err) {
+      if (!this.stopped) this.o.logger.error({ err: (err as Error).message }, 'Dev block production failed')
+      return
+    }
+    if (txs > 0 || retries === 0 || this.stopped || !this.automineOn) return
+    const status = (await this.o.call('txpool_status', []).catch(() => undefined)) as { pending?: string } | undefined
+    if (status?.pending !== undefined && BigInt(status.pending) > 0n) await this.automineBlock(retries - 1)
   }
 
   get automine(): boolean {
@@ -96,7 +109,7 @@ export class DevDriver {
 
   /** evm_mine: one block now, at `timestamp` when given (later than the head's). Rejects on failure. */
   mine(timestamp?: bigint): Promise<{ hash: string; number: bigint }> {
-    return this.exclusive(() => this.slot(timestamp))
+    return this.exclusive(() => this.slot(timestamp)).then(({ hash, number }) => ({ hash, number }))
   }
 
   /** The clock the next block would use: now plus the offset, and at least the head's timestamp + 1. */
@@ -163,7 +176,13 @@ export class DevDriver {
     const settled = run.then(() => undefined, () => undefined)
     this.running = settled
     void settled.then(() => {
-      if (this.running === settled) this.running = undefined
+      if (this.running !== settled) return
+      this.running = undefined
+      // A transaction that arrived during this block (whoever asked for it) gets its own.
+      if (this.again) {
+        this.again = false
+        this.poke()
+      }
     })
     return run
   }
@@ -175,7 +194,7 @@ export class DevDriver {
     return bytesToHex((await this.o.chain.store.getCanonicalHash(target)) ?? this.o.chain.genesis.hash())
   }
 
-  private async slot(timestamp?: bigint): Promise<{ hash: string; number: bigint }> {
+  private async slot(timestamp?: bigint): Promise<{ hash: string; number: bigint; txs: number }> {
     const head = this.o.chain.head
     if (this.stopped) throw new DevChainError('the dev driver is stopped')
     if (timestamp !== undefined && timestamp <= head.timestamp) {
@@ -193,7 +212,7 @@ export class DevDriver {
     })
     this.nextTimestamp = undefined
     if (timestamp !== undefined) this.offset = timestamp - BigInt(Math.floor((this.o.now ?? Date.now)() / 1000))
-    return { hash: r.blockHash, number: r.number }
+    return { hash: r.blockHash, number: r.number, txs: r.txs }
   }
 
   async stop(): Promise<void> {
