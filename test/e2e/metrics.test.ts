@@ -54,10 +54,11 @@ t.test('metrics move with the chain', async (t) => {
     t.ok(value(after, 'parallax_block_execution_seconds_count') >= 3, 'block execution histogram counted 3 blocks')
     t.match(after, /parallax_engine_call_seconds_count\{method="engine_newPayloadV4",status="ok"\} 3/, 'engine newPayload latency per method/status')
     t.match(after, /parallax_blocks_imported_total\{source="dev"\} 3/, 'blocks imported by source')
-    // openDatadir without exec settings: the sequential executor, which seals and imports each block.
-    t.ok(value(after, 'parallax_exec_blocks_total{executor="sequential"}') >= 6, 'executor runs counted by executor')
+    // openDatadir without exec settings: the sequential executor, which seals each block; the import of
+    // a payload the node sealed itself reuses the seal's execution (Chain.rememberSealed).
+    t.ok(value(after, 'parallax_exec_blocks_total{executor="sequential"}') >= 3, 'executor runs counted by executor')
     t.equal(value(after, 'parallax_exec_blocks_total{executor="parallel"}'), 0)
-    t.ok(value(after, 'parallax_exec_block_seconds_count{executor="sequential"}') >= 6, 'executor time observed')
+    t.ok(value(after, 'parallax_exec_block_seconds_count{executor="sequential"}') >= 3, 'executor time observed')
     t.equal(value(after, 'parallax_exec_fallbacks_total{reason="small_block"}'), 0, 'fallback reasons start at 0')
     t.ok(value(after, 'parallax_db_size_bytes') > 0, 'LevelDB size')
   } finally {
