@@ -59,14 +59,25 @@ t.test('dev accounts: ethers JsonRpcSigner and viem JSON-RPC accounts', async (t
     const to = '0x000000000000000000000000000000000000bEEF'
     const before = await provider.getBalance(to)
     const sent = await signer.sendTransaction({ to, value: ethersParseEther('0.25') })
-    const receipt = await sent.wait(1, 30_000)
+    // The receipt by polling eth_getTransactionReceipt: ethers' own wait() timed out under tap in the
+    // full suite (2026-12-06; the node had mined the block within a second, and the same calls in a
+    // plain script against a fresh node resolve at once) — the cause is not found yet.
+    const receiptOf = async (hash: string) => {
+      for (let i = 0; i < 150; i++) {
+        const r = await provider.getTransactionReceipt(hash)
+        if (r !== null) return r
+        await new Promise((res) => setTimeout(res, 200))
+      }
+      return null
+    }
+    const receipt = await receiptOf(sent.hash)
     t.equal(receipt?.status, 1, 'mined successfully')
     t.equal(receipt?.from.toLowerCase(), ACCOUNT0)
     t.equal((await provider.getBalance(to)) - before, ethersParseEther('0.25'), 'value arrived')
     // Two sends back to back get consecutive nonces (the node fills them under a per-account lock).
     const [a, b] = await Promise.all([signer.sendTransaction({ to, value: 1n }), signer.sendTransaction({ to, value: 2n })])
     t.same([a!.nonce, b!.nonce].sort(), [sent.nonce + 1, sent.nonce + 2], 'concurrent sends take consecutive nonces')
-    await Promise.all([a!.wait(1, 30_000), b!.wait(1, 30_000)])
+    t.ok((await receiptOf(a!.hash)) !== null && (await receiptOf(b!.hash)) !== null, 'both mined')
     const signed = await signer.signMessage('hello parallax')
     const { verifyMessage: ethersVerify } = await import('ethers')
     t.equal(ethersVerify('hello parallax', signed).toLowerCase(), ACCOUNT0, 'ethers signMessage (personal_sign) verifies')
