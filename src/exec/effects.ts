@@ -132,7 +132,7 @@ export class EffectsStateManager extends FlatReadStateManager {
   }
 
   /** Whether the access is the fee credit after the call (not recorded), noting other fee-recipient use. */
-  private skip(rec: Recording, hex: string): boolean {
+  private isFeeCredit(rec: Recording, hex: string): boolean {
     if (hex !== rec.coinbase) return false
     if (this.phase === 'post') return true
     rec.coinbaseUsed = true
@@ -144,7 +144,7 @@ export class EffectsStateManager extends FlatReadStateManager {
     const rec = this.rec
     if (rec !== undefined) {
       const hex = address.toString()
-      if (!this.skip(rec, hex) && !rec.accounts.has(hex) && !rec.accountReads.has(hex)) rec.accountReads.set(hex, [address.bytes, acc?.serialize() ?? null])
+      if (!this.isFeeCredit(rec, hex) && !rec.accounts.has(hex) && !rec.accountReads.has(hex)) rec.accountReads.set(hex, [address.bytes, acc?.serialize() ?? null])
     }
     return acc
   }
@@ -155,7 +155,7 @@ export class EffectsStateManager extends FlatReadStateManager {
     if (rec !== undefined) {
       const hex = address.toString()
       const k = slotKey(hex, slot)
-      if (!this.skip(rec, hex) && !rec.cleared.has(hex) && !rec.slots.has(k) && !rec.slotReads.has(k)) rec.slotReads.set(k, [address.bytes, slot.slice(), value.slice()])
+      if (!this.isFeeCredit(rec, hex) && !rec.cleared.has(hex) && !rec.slots.has(k) && !rec.slotReads.has(k)) rec.slotReads.set(k, [address.bytes, slot.slice(), value.slice()])
     }
     return value
   }
@@ -175,7 +175,7 @@ export class EffectsStateManager extends FlatReadStateManager {
     const rec = this.rec
     if (rec === undefined) return
     const hex = address.toString()
-    if (!this.skip(rec, hex)) rec.accounts.set(hex, address)
+    if (!this.isFeeCredit(rec, hex)) rec.accounts.set(hex, address)
   }
 
   override async putAccount(address: Address, account: Account | undefined): Promise<void> {
@@ -185,7 +185,7 @@ export class EffectsStateManager extends FlatReadStateManager {
   override async deleteAccount(address: Address): Promise<void> {
     this.wroteAccount(address)
     const rec = this.rec
-    if (rec !== undefined && !this.skip(rec, address.toString())) rec.cleared.set(address.toString(), address)
+    if (rec !== undefined && !this.isFeeCredit(rec, address.toString())) rec.cleared.set(address.toString(), address)
     return super.deleteAccount(address)
   }
   override async modifyAccountFields(address: Address, fields: AccountFields): Promise<void> {
@@ -196,7 +196,7 @@ export class EffectsStateManager extends FlatReadStateManager {
     const rec = this.rec
     if (rec !== undefined) {
       const hex = address.toString()
-      if (!this.skip(rec, hex)) rec.slots.set(slotKey(hex, slot), [address, slot.slice()])
+      if (!this.isFeeCredit(rec, hex)) rec.slots.set(slotKey(hex, slot), [address, slot.slice()])
     }
     return super.putStorage(address, slot, value)
   }
@@ -204,7 +204,7 @@ export class EffectsStateManager extends FlatReadStateManager {
     const rec = this.rec
     if (rec !== undefined) {
       const hex = address.toString()
-      if (!this.skip(rec, hex)) rec.cleared.set(hex, address)
+      if (!this.isFeeCredit(rec, hex)) rec.cleared.set(hex, address)
     }
     return super.clearStorage(address)
   }
@@ -212,7 +212,7 @@ export class EffectsStateManager extends FlatReadStateManager {
     const rec = this.rec
     if (rec !== undefined) {
       const hex = address.toString()
-      if (!this.skip(rec, hex)) rec.code.set(hex, address)
+      if (!this.isFeeCredit(rec, hex)) rec.code.set(hex, address)
     }
     return super.putCode(address, code)
   }

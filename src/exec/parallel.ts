@@ -170,9 +170,14 @@ export class ParallelExecutor implements Executor {
       const t1 = performance.now()
       const c = spec.counters
       Object.assign(spec.profile, { totalMs: t1 - t0, beforeMs: (c?.firstTxAt ?? t0) - t0, txsMs: (c?.lastTxAt ?? t1) - (c?.firstTxAt ?? t0), afterMs: t1 - (c?.lastTxAt ?? t1) })
-      await spec.done
+      // The outcome is ready: stop the workers now (they finish the transaction in hand) and wait
+      // for their busy times only briefly, so the caller never waits on speculation it no longer needs.
+      spec.board.finish()
+      let timer: NodeJS.Timeout | undefined
+      const complete = await Promise.race([spec.done.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 20)))])
+      clearTimeout(timer)
       this.lastProfile = spec.profile
-      this.adaptShare(req, spec)
+      if (complete) this.adaptShare(req, spec) // without every worker's time the costs would be skewed
       return out
     } finally {
       spec.board.finish() // workers still on this block (it failed early) stop at their next transaction
