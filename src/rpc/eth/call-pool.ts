@@ -33,6 +33,8 @@ interface Pending {
   reject: (e: Error) => void
   timer?: NodeJS.Timeout
   worker?: Slot
+  /** Queued while no worker had started yet: its deadline counts from the pool's start instead. */
+  queuedAt?: number
 }
 
 interface Slot {
@@ -44,6 +46,8 @@ interface Slot {
 }
 
 const DEFAULT_GRACE_MS = 1000
+/** How long a job queued before any worker started waits for them at most (then the usual timeout error). */
+const STARTUP_WAIT_MS = 30_000
 
 export class CallWorkerPool implements CallRunner {
   private readonly opts: CallPoolOptions
@@ -74,7 +78,14 @@ export class CallWorkerPool implements CallRunner {
     if (this.broken || this.closed) return this.opts.fallback.run(job)
     return new Promise<CallJobResult>((resolve, reject) => {
       const p: Pending = { id: this.nextId++, job, resolve, reject }
-      if (Number.isFinite(job.deadline)) p.timer = setTimeout(() => this.expire(p), Math.max(0, job.deadline - Date.now()))
+      if (Number.isFinite(job.deadline)) {
+        // Workers still starting (a cold node, a loaded machine) do not eat the job's time: its
+        // deadline is moved by the wait when a worker takes it (pump), as if it had arrived then.
+        const starting = !this.slots.some((s) => s.ready)
+        if (starting) p.queuedAt = Date.now()
+        const wait = starting ? Math.max(STARTUP_WAIT_MS, job.deadline - Date.now()) : job.deadline - Date.now()
+        p.timer = setTimeout(() => this.expire(p), Math.max(0, wait))
+      }
       this.queue.push(p)
       this.pump()
     })
@@ -164,6 +175,11 @@ export class CallWorkerPool implements CallRunner {
       if (p === undefined) return
       slot.current = p
       p.worker = slot
+      if (p.queuedAt !== undefined) {
+        clearTimeout(p.timer)
+        p.job = { ...p.job, deadline: p.job.deadline + (Date.now() - p.queuedAt) }
+        p.timer = setTimeout(() => this.expire(p), Math.max(0, p.job.deadline - Date.now()))
+      }
       slot.worker.postMessage({ type: 'job', id: p.id, job: p.job } satisfies CallWorkerRequest)
     }
   }

@@ -100,3 +100,14 @@ t.test('workers that cannot open the store: jobs run in-process', async (t) => {
   const call = ethCaller(chain, { calls: broken })
   t.strictSame(await call('eth_call', [{ to: X }, 'latest', { [X]: { code: '0x602a60005260206000f3' } }]), { result: `0x${'2a'.padStart(64, '0')}` })
 })
+
+t.test('a call that arrives while the workers are still starting is not timed out by their start', async (t) => {
+  // A cold pool: the worker's boot (tsx, LevelDB) takes far longer than this call's 50 ms limit.
+  const cold = new CallWorkerPool({ kvPath: join(dir, 'chaindata'), common: chain.common, workers: 1, logger: silent, fallback: inline })
+  t.teardown(() => cold.close())
+  const call = ethCaller(chain, { calls: cold, options: { evmTimeoutMs: 50 } })
+  const t0 = performance.now()
+  t.strictSame(await call('eth_call', [{ to: X }, 'latest', { [X]: { code: '0x602a60005260206000f3' } }]), { result: `0x${'2a'.padStart(64, '0')}` }, `answered after the start (${(performance.now() - t0).toFixed(0)} ms)`)
+  // Once started, the limit holds as before.
+  t.strictSame(await call('eth_call', [{ to: X, gas: '0xffffffffffffffff' }, 'latest', LOOP]), { error: { code: -32000, message: 'execution aborted (timeout = 50ms)' } })
+})
