@@ -24,8 +24,8 @@ export function isSyncReader(kv: KVReader): kv is SyncKVReader {
 }
 
 /** `kv` read through its synchronous get (no thread-pool round trip per read: execution's hot path). */
-export function viaGetSync(kv: SyncKVReader): KVReader {
-  return { get: async (k) => kv.getSync(k), keys: (range) => kv.keys(range) }
+export function viaGetSync(kv: SyncKVReader): SyncKVReader {
+  return { get: async (k) => kv.getSync(k), getSync: (k) => kv.getSync(k), keys: (range) => kv.keys(range) }
 }
 
 export interface KVStore extends KVReader {

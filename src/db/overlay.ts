@@ -1,5 +1,5 @@
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
-import type { BatchOp, KeyRange, KVReader } from './interface.ts'
+import { isSyncReader, type BatchOp, type KeyRange, type KVReader } from './interface.ts'
 
 /**
  * A write buffer over a read-only base: reads see buffered writes first. Nothing reaches the base
@@ -8,9 +8,17 @@ import type { BatchOp, KeyRange, KVReader } from './interface.ts'
 export class Overlay implements KVReader {
   private readonly writes = new Map<string, Uint8Array | null>()
   readonly base: KVReader
+  /** A synchronous get, where the base has one (the batched trie flush reads nodes through it). */
+  readonly getSync: ((key: Uint8Array) => Uint8Array | undefined) | undefined
 
   constructor(base: KVReader) {
     this.base = base
+    this.getSync = isSyncReader(base)
+      ? (key) => {
+          const hit = this.writes.get(bytesToHex(key))
+          return hit !== undefined ? (hit ?? undefined) : base.getSync(key)
+        }
+      : undefined
   }
 
   async get(key: Uint8Array): Promise<Uint8Array | undefined> {

@@ -17,6 +17,21 @@ import { StorageError } from './errors.ts'
 
 /** Reads a stored node by its hash (undefined when absent). */
 export type NodeGetter = (hash: Uint8Array) => Promise<Uint8Array | undefined> | Uint8Array | undefined
+/** A getter that answers at once (LevelDB's getSync, memory): the update then runs without a promise per node. */
+export type SyncNodeGetter = (hash: Uint8Array) => Uint8Array | undefined
+
+/**
+ * Thrown inside the synchronous update when a node is only available asynchronously: the async
+ * driver awaits it, caches it and applies the same change again. Safe because a change mutates
+ * nothing on its way down (only loaded children are attached, which does not change any encoding);
+ * the in-place edits of nodes made by this batch happen on the way back up, after every load.
+ */
+class NodePending {
+  constructor(
+    readonly hash: Uint8Array,
+    readonly value: Promise<Uint8Array | undefined>,
+  ) {}
+}
 
 export interface TrieChange {
   /** The trie key (already hashed). */
@@ -141,18 +156,18 @@ function emptyChildren(): Child[] {
 }
 
 class BatchTrie {
-  private readonly get: NodeGetter
+  private readonly get: SyncNodeGetter
   private root: Child
   private readonly originalRoot: Uint8Array
 
-  constructor(get: NodeGetter, root: Uint8Array) {
+  constructor(get: SyncNodeGetter, root: Uint8Array) {
     this.get = get
     this.originalRoot = root
     this.root = equalsBytes(root, KECCAK256_RLP) ? null : root
   }
 
-  private async load(hash: Uint8Array): Promise<Node> {
-    const enc = await this.get(hash)
+  private load(hash: Uint8Array): Node {
+    const enc = this.get(hash)
     if (enc === undefined) throw new StorageError(`missing trie node ${bytesToHex(hash)}`)
     // A node stored under its hash but shorter than 32 bytes can only be a root; it must be
     // re-encoded (embedded) if it ever becomes a child, so it does not keep its hash.
@@ -165,46 +180,46 @@ class BatchTrie {
     return decodeRaw(raw, enc.length >= 32 ? hash : undefined)
   }
 
-  private async resolve(c: Uint8Array | Node): Promise<Node> {
+  private resolve(c: Uint8Array | Node): Node {
     return c instanceof Uint8Array ? this.load(c) : c
   }
 
   /** Resolves child `i` of a branch in place (the branch's encoding does not change). */
-  private async childOf(b: Branch, i: number): Promise<Node | null> {
+  private childOf(b: Branch, i: number): Node | null {
     const c = b.c[i]!
     if (c === null) return null
     if (c instanceof Uint8Array) {
-      const n = await this.load(c)
+      const n = this.load(c)
       b.c[i] = n
       return n
     }
     return c
   }
 
-  private async extChild(e: Ext): Promise<Node> {
+  private extChild(e: Ext): Node {
     const c = e.c
     if (c === null) throw new StorageError('malformed trie node: extension without a child')
     if (c instanceof Uint8Array) {
-      const n = await this.load(c)
+      const n = this.load(c)
       e.c = n
       return n
     }
     return c
   }
 
-  async apply(change: TrieChange): Promise<void> {
+  apply(change: TrieChange): void {
     const key = nibbles(change.key)
-    const root = this.root === null ? null : this.root instanceof Uint8Array ? await this.load(this.root) : this.root
-    this.root = change.value === null || change.value.length === 0 ? await this.del(root, key, 0) : await this.put(root, key, 0, change.value)
+    const root = this.root === null ? null : this.root instanceof Uint8Array ? this.load(this.root) : this.root
+    this.root = change.value === null || change.value.length === 0 ? this.del(root, key, 0) : this.put(root, key, 0, change.value)
   }
 
   /** The node at this position after storing `v` under `key`; the same object when nothing changed. */
-  private async put(n: Node | null, key: Uint8Array, at: number, v: Uint8Array): Promise<Node> {
+  private put(n: Node | null, key: Uint8Array, at: number, v: Uint8Array): Node {
     if (n === null) return { d: true, k: 2, p: key.slice(at), v }
     if (n.k === 0) {
       const i = key[at]!
-      const c = await this.childOf(n, i)
-      const nc = await this.put(c, key, at + 1, v)
+      const c = this.childOf(n, i)
+      const nc = this.put(c, key, at + 1, v)
       if (nc === c) return n
       const b: Branch = n.d === true ? n : { d: true, k: 0, c: n.c.slice() }
       b.c[i] = nc
@@ -216,8 +231,8 @@ class BatchTrie {
       return equalsBytes(n.v, v) ? n : { d: true, k: 2, p: n.p, v }
     }
     if (n.k === 1 && common === n.p.length) {
-      const c = await this.extChild(n)
-      const nc = await this.put(c, key, at + common, v)
+      const c = this.extChild(n)
+      const nc = this.put(c, key, at + common, v)
       if (nc === c) return n
       return { d: true, k: 1, p: n.p, c: nc }
     }
@@ -231,7 +246,7 @@ class BatchTrie {
   }
 
   /** The node at this position after removing `key` (null when nothing is left); the same object when absent. */
-  private async del(n: Node | null, key: Uint8Array, at: number): Promise<Node | null> {
+  private del(n: Node | null, key: Uint8Array, at: number): Node | null {
     if (n === null) return null
     if (n.k === 2) {
       const common = commonPrefix(n.p, key, at)
@@ -239,32 +254,34 @@ class BatchTrie {
     }
     if (n.k === 1) {
       if (commonPrefix(n.p, key, at) !== n.p.length) return n
-      const c = await this.extChild(n)
-      const nc = await this.del(c, key, at + n.p.length)
+      const c = this.extChild(n)
+      const nc = this.del(c, key, at + n.p.length)
       if (nc === c) return n
       if (nc === null) return null
       return this.prefixed(n.p, nc)
     }
     const i = key[at]!
-    const c = await this.childOf(n, i)
-    const nc = await this.del(c, key, at + 1)
+    const c = this.childOf(n, i)
+    const nc = this.del(c, key, at + 1)
     if (nc === c) return n
-    const children = n.d === true ? n.c : n.c.slice()
-    children[i] = nc
     let only = -1
     let count = 0
     for (let j = 0; j < 16; j++) {
-      if (children[j] !== null) {
+      if ((j === i ? nc : n.c[j]) !== null) {
         count++
         only = j
       }
     }
-    if (count >= 2) return n.d === true ? n : { d: true, k: 0, c: children }
     if (count === 0) return null
-    // One child left: the branch folds into it, one nibble longer.
-    const last = children[only]!
-    const child = await this.resolve(last)
-    return this.prefixed(Uint8Array.of(only), child)
+    if (count === 1) {
+      // One child left: the branch folds into it, one nibble longer. (Resolved before any edit in
+      // place: the load may have to wait, and the change is then applied again from the start.)
+      const child = this.resolve(only === i ? nc! : n.c[only]!)
+      return this.prefixed(Uint8Array.of(only), child)
+    }
+    const children = n.d === true ? n.c : n.c.slice()
+    children[i] = nc
+    return n.d === true ? n : { d: true, k: 0, c: children }
   }
 
   /** `child` reached through the extra path `p`: an extension, or the child with a longer path. */
@@ -317,8 +334,36 @@ class BatchTrie {
  * Applies `changes` in order (a later change to the same key wins) to the trie at `root`, reading
  * stored nodes with `get`; returns the new root and the nodes to store. Nothing is written.
  */
-export async function updateTrie(get: NodeGetter, root: Uint8Array, changes: Iterable<TrieChange>): Promise<TrieBatchResult> {
+export function updateTrieSync(get: SyncNodeGetter, root: Uint8Array, changes: Iterable<TrieChange>): TrieBatchResult {
   const trie = new BatchTrie(get, root)
-  for (const change of changes) await trie.apply(change)
+  for (const change of changes) trie.apply(change)
+  return trie.finish()
+}
+
+/**
+ * updateTrieSync for a getter that may answer with a promise: a change that meets a node not yet
+ * available waits for it and is applied again (the node is then answered from a local cache).
+ */
+export async function updateTrie(get: NodeGetter, root: Uint8Array, changes: Iterable<TrieChange>): Promise<TrieBatchResult> {
+  const fetched = new Map<string, Uint8Array | undefined>()
+  const syncGet: SyncNodeGetter = (hash) => {
+    const k = bytesToHex(hash)
+    if (fetched.has(k)) return fetched.get(k)
+    const v = get(hash)
+    if (v instanceof Promise) throw new NodePending(hash, v)
+    return v
+  }
+  const trie = new BatchTrie(syncGet, root)
+  for (const change of changes) {
+    for (;;) {
+      try {
+        trie.apply(change)
+        break
+      } catch (err) {
+        if (!(err instanceof NodePending)) throw err
+        fetched.set(bytesToHex(err.hash), await err.value)
+      }
+    }
+  }
   return trie.finish()
 }

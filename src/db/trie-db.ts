@@ -1,11 +1,13 @@
 import type { BatchDBOp, DB } from '@ethereumjs/util'
-import { hexToBytes } from '@ethereumjs/util'
+import { bytesToUnprefixedHex, hexToBytes } from '@ethereumjs/util'
 import { key, Prefix } from './keys.ts'
 import type { KVReader } from './interface.ts'
 
 /** Where trie writes go: an Overlay (committed later in one batch) or anything with put/del. */
 export interface KVSink extends KVReader {
   put(key: Uint8Array, value: Uint8Array): void | Promise<void>
+  /** Present where the sink can answer at once (an Overlay over a synchronous store). */
+  readonly getSync?: ((key: Uint8Array) => Uint8Array | undefined) | undefined
 }
 
 /**
@@ -46,6 +48,30 @@ export class TrieNodeDB implements DB<string, Uint8Array> {
     const key = TrieNodeDB.mapKey(k)
     if ((await this.sink.get(key)) !== undefined) return
     await this.sink.put(key, v)
+  }
+  /**
+   * Trie nodes by hash for the batched flush (trie-batch.ts): answered synchronously where the
+   * sink can, so a trie update runs without a promise per node.
+   */
+  nodeGetter(): (hash: Uint8Array) => Uint8Array | undefined | Promise<Uint8Array | undefined> {
+    const getSync = this.sink.getSync
+    if (getSync === undefined) return (hash) => this.get(bytesToUnprefixedHex(hash))
+    return (hash) => {
+      const v = getSync(key(Prefix.TrieNode, hash))
+      if (v !== undefined) this.stored.add(bytesToUnprefixedHex(hash))
+      return v
+    }
+  }
+  /** put() of a trie node by its hash; synchronous where the sink can answer at once. */
+  putNode(hash: Uint8Array, enc: Uint8Array): void | Promise<void> {
+    const getSync = this.sink.getSync
+    const k = bytesToUnprefixedHex(hash)
+    if (getSync === undefined) return this.put(k, enc)
+    if (this.stored.has(k)) return
+    this.stored.add(k)
+    const dbKey = key(Prefix.TrieNode, hash)
+    if (getSync(dbKey) !== undefined) return
+    return this.sink.put(dbKey, enc)
   }
   async del(_k: string): Promise<void> {
     // content-addressed and shared between roots: never deleted
