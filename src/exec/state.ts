@@ -29,7 +29,7 @@ import { isSyncReader, type KVReader, type SyncKVReader } from '../db/interface.
 import { key, metaKey, MetaKey, Prefix } from '../db/keys.ts'
 import { Overlay } from '../db/overlay.ts'
 import { TrieNodeDB } from '../db/trie-db.ts'
-import { updateTrie, type TrieChange } from '../db/trie-batch.ts'
+import { type NodeGetter, updateTrie, type TrieChange } from '../db/trie-batch.ts'
 import type { AccountDiff, SlotDiff, StateDiff } from './outcome.ts'
 
 export function openTrie(overlay: Overlay, root?: Uint8Array): MerklePatriciaTrie {
@@ -240,10 +240,16 @@ export class FlatReadStateManager extends MerkleStateManager {
     // Storage tries are separate trie objects without checkpoints in ethereumjs: their nodes go
     // straight to the backing store, and are read from there.
     const backing = (nodeDb as unknown as { db: DB<string, Uint8Array> }).db
-    const readStored = async (h: Uint8Array) => {
-      const v: unknown = await backing.get(bytesToUnprefixedHex(h), { valueEncoding: ValueEncoding.Bytes })
-      return v instanceof Uint8Array ? v : undefined
-    }
+    // Our TrieNodeDB answers node reads synchronously where the store can (LevelDB's getSync):
+    // the batched updates then run without a promise per node.
+    const store = backing instanceof TrieNodeDB ? backing : undefined
+    const readStored: NodeGetter =
+      store?.nodeGetter() ??
+      (async (h: Uint8Array) => {
+        const v: unknown = await backing.get(bytesToUnprefixedHex(h), { valueEncoding: ValueEncoding.Bytes })
+        return v instanceof Uint8Array ? v : undefined
+      })
+    const writeStored = (h: Uint8Array, enc: Uint8Array) => (store !== undefined ? store.putNode(h, enc) : backing.put(bytesToUnprefixedHex(h), enc, { valueEncoding: ValueEncoding.Bytes }))
     const storage = new Map<string, TrieChange[]>()
     for (const [addressHex, keyHex, value] of caches.storage?.flush() ?? []) {
       const decoded = RLP.decode(value ?? new Uint8Array()) as Uint8Array
@@ -256,7 +262,7 @@ export class FlatReadStateManager extends MerkleStateManager {
       const account = await this.getAccount(address)
       if (account === undefined) continue
       const { root, nodes } = await updateTrie(readStored, account.storageRoot, changes)
-      for (const [h, enc] of nodes) await backing.put(bytesToUnprefixedHex(h), enc, { valueEncoding: ValueEncoding.Bytes })
+      for (const [h, enc] of nodes) await writeStored(h, enc)
       // ethereumjs keeps a trie object per account (keyed by the hashed address) at the old root.
       delete this._storageTries[bytesToUnprefixedHex(keccak256(address.bytes))]
       account.storageRoot = root
@@ -267,8 +273,13 @@ export class FlatReadStateManager extends MerkleStateManager {
       accounts.push({ key: keccak256(unprefixedHexToBytes(addressHex)), value: elem.accountRLP ?? null })
     }
     if (accounts.length === 0) return
-    const { root, nodes } = await updateTrie((h) => nodeDb.get(h), this._trie.root(), accounts)
-    for (const [h, enc] of nodes) await nodeDb.put(h, enc)
+    // While the trie's checkpoints hold no nodes (the block path opens one, around the block, and
+    // writes nodes only here), every node it reads is in the backing store: read it there directly.
+    // Writes stay in the checkpoint while one is open (a reverted block drops them with it).
+    const checkpoints = (nodeDb as unknown as { checkpoints?: { keyValueMap: Map<string, unknown> }[] }).checkpoints
+    const direct = store !== undefined && Array.isArray(checkpoints) && checkpoints.every((c) => c.keyValueMap.size === 0)
+    const { root, nodes } = await updateTrie(direct ? readStored : (h) => nodeDb.get(h), this._trie.root(), accounts)
+    for (const [h, enc] of nodes) await (direct && checkpoints!.length === 0 ? writeStored(h, enc) : nodeDb.put(h, enc))
     this._trie.root(root)
   }
 }
@@ -365,8 +376,9 @@ export async function computeStateDiff(
   const preOverlay = new Overlay(base)
   const pre = new FlatReadStateManager({ trie: openTrie(preOverlay, parentRoot), caches: new Caches() }, flat)
   const accounts: AccountDiff[] = []
-  const sorted = [...post.touched.values()].sort((a, b) => (a.address.toString() < b.address.toString() ? -1 : 1))
-  for (const t of sorted) {
+  // touched is keyed by the address's hex (sorting by it orders by address without a string per comparison).
+  const sorted = [...post.touched].sort((a, b) => (a[0] < b[0] ? -1 : 1))
+  for (const [, t] of sorted) {
     const known = post.parentAccount(t.address)
     const preAcc = known === undefined ? await pre.getAccount(t.address) : known === null ? undefined : createAccountFromRLP(known)
     const postAcc = await post.getAccount(t.address)
@@ -382,7 +394,7 @@ export async function computeStateDiff(
     const cleared = wiped
     const accountSame = preRaw !== null && postRaw !== null ? equalsBytes(preRaw, postRaw) : preRaw === postRaw
     if (accountSame && storage.length === 0 && !cleared) continue
-    storage.sort((a, b) => (bytesToHex(a.slotHash) < bytesToHex(b.slotHash) ? -1 : 1))
+    storage.sort((a, b) => compareBytes(a.slotHash, b.slotHash))
     accounts.push({
       addressHash: keccak(t.address.bytes),
       address: t.address.bytes,
@@ -429,6 +441,13 @@ async function diffWrittenSlots(
     if (!equalsBytes(preVal, postVal)) out.push({ slotHash: keccak(slot), pre: preVal, post: postVal })
   }
   return out
+}
+
+/** Lexicographic order of two byte strings (the order of their hex forms). */
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length)
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!
+  return a.length - b.length
 }
 
 /** Storage values are stored RLP-encoded in the trie (and flat table); zero is the empty string. */
