@@ -47,6 +47,7 @@ import { installReplay, TraceBoard, type ReplayCounters } from './parallel-repla
 import type { TxTrace } from './parallel-trace.ts'
 import type { TxEffects } from './effects.ts'
 import { effectsEligible, runEffectsBlock, type EffectsSource } from './block-runner.ts'
+import { withSerialScavenge } from './gc-mode.ts'
 export { installReplay, TraceBoard, type ReplayCounters } from './parallel-replay.ts'
 import { assembleOutcome, errorMessage, isInternalError, runRequest, SequentialExecutor, type ExecuteRequest, type Executor } from './sequential.ts'
 import { computeStateDiff, flatReaderAt, flatTablesAt, openBlockState } from './state.ts'
@@ -158,6 +159,10 @@ export class ParallelExecutor implements Executor {
     this.lastProfile = undefined
     const reason = this.fallbackReason(req)
     if (reason !== undefined) return this.fallback(req, reason)
+    return withSerialScavenge(() => this.executeParallel(req))
+  }
+
+  private async executeParallel(req: ExecuteRequest): Promise<ExecutionOutcome> {
     const t0 = performance.now()
     let spec: Speculation<TxTrace | TxEffects>
     try {
