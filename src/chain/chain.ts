@@ -32,6 +32,8 @@ export interface InsertResult {
   outcome?: ExecutionOutcome
   /** Milliseconds spent validating + executing + committing. */
   elapsedMs?: number
+  /** Where elapsedMs went: header/body checks and sender recovery, execution, the store's batch (imports only). */
+  phases?: { validateMs: number; executeMs: number; commitMs: number }
 }
 
 export interface HeadChange {
@@ -178,10 +180,12 @@ export class Chain {
     if (parent === undefined) return { status: 'unknown-parent', hash }
 
     let outcome: ExecutionOutcome
+    let executeAt = started
     try {
       validateHeaderAgainstParent(block.header, parent)
       await this._executor.prepare?.(block)
       await validateBody(block, parent)
+      executeAt = performance.now()
       const sealed = this.sealed.get(bytesToHex(hash))
       this.sealed.delete(bytesToHex(hash))
       outcome =
@@ -203,6 +207,7 @@ export class Chain {
       return { status: 'invalid', hash, ...entry }
     }
 
+    const committingAt = performance.now()
     const ops: BatchOp[] = [...outcome.writes]
     this.store.blockOps(block, toStored(block, outcome), ops)
     this.store.stateDiffOps(hash, encodeStateDiff(outcome.stateDiff), ops)
@@ -216,7 +221,9 @@ export class Chain {
       this._head = block.header
       this.emitHead(change)
     }
-    const result: InsertResult = { status: 'imported', hash, outcome, elapsedMs: performance.now() - started }
+    const now = performance.now()
+    const phases = { validateMs: executeAt - started, executeMs: committingAt - executeAt, commitMs: now - committingAt }
+    const result: InsertResult = { status: 'imported', hash, outcome, elapsedMs: now - started, phases }
     for (const fn of this.importListeners) fn(block, result)
     return result
   }

@@ -16,6 +16,9 @@ export function logImported(logger: Logger, block: Block, res: InsertResult): vo
       gas: Number(gas),
       mgasps: ms > 0 ? Number(((Number(gas) / 1e6) / (ms / 1000)).toFixed(3)) : 0,
       elapsed: `${ms.toFixed(1)}ms`,
+      ...(res.phases !== undefined
+        ? { validate: `${res.phases.validateMs.toFixed(1)}ms`, execute: `${res.phases.executeMs.toFixed(1)}ms`, commit: `${res.phases.commitMs.toFixed(1)}ms` }
+        : {}),
       parallel: res.outcome?.executor === 'parallel',
       reexec: res.outcome?.reexecutions ?? 0,
     },

@@ -112,8 +112,16 @@ async function executorTimes(b: Built): Promise<number[]> {
   }
 }
 
-/** newPayloadV4 round trips on a real node process (forkchoiceUpdatedV3 after each, not timed). */
-async function nodeTimes(b: Built): Promise<number[]> {
+/** The node's own account of one import ('Imported new block': validate / execute / commit). */
+interface NodePhases {
+  elapsed: number
+  validate: number
+  execute: number
+  commit: number
+}
+
+/** newPayloadV4 round trips on a real node process (forkchoiceUpdatedV3 after each, not timed), with the node's logged phases. */
+async function nodeTimes(b: Built): Promise<{ times: number[]; phases: (NodePhases | undefined)[] }> {
   const dir = await mkdtemp(join(tmpdir(), 'parallax-nodepath-node-'))
   const genesisFile = join(dir, 'genesis.json')
   await writeFile(genesisFile, JSON.stringify(genesisToJson(b.spec)))
@@ -126,6 +134,18 @@ async function nodeTimes(b: Built): Promise<number[]> {
   // As `parallax` starts (its shebang's V8 flag), not as a plain `node bin/parallax.js`.
   const child: ChildProcess = spawn(process.execPath, ['--max-semi-space-size=64', BIN, '--log.format', 'json', 'node', '--datadir', data, '--authrpc.port', '0', '--authrpc.jwtsecret', secretFile, '--maxpeers', '0'], {
     stdio: ['ignore', 'ignore', 'pipe'],
+  })
+  const imported = new Map<number, NodePhases>()
+  let rest = ''
+  child.stderr!.on('data', (d: Buffer) => {
+    const lines = (rest + d.toString()).split('\n')
+    rest = lines.pop() ?? ''
+    for (const line of lines) {
+      if (!line.includes('Imported new block')) continue
+      const r = JSON.parse(line) as { number: number; elapsed: string; validate?: string; execute?: string; commit?: string }
+      const ms = (x: string | undefined) => Number.parseFloat(x ?? 'NaN')
+      imported.set(r.number, { elapsed: ms(r.elapsed), validate: ms(r.validate), execute: ms(r.execute), commit: ms(r.commit) })
+    }
   })
   try {
     const url = await new Promise<string>((resolve, reject) => {
@@ -151,7 +171,7 @@ async function nodeTimes(b: Built): Promise<number[]> {
       const hash = bytesToHex(block.hash())
       await rpc.call('engine_forkchoiceUpdatedV3', [{ headBlockHash: hash, safeBlockHash: hash, finalizedBlockHash: bytesToHex(new Uint8Array(32)) }, null])
     }
-    return times
+    return { times, phases: b.blocks.map((x) => imported.get(Number(x.header.number))) }
   } finally {
     const exited = new Promise((r) => child.once('exit', r))
     child.kill('SIGINT')
@@ -174,22 +194,27 @@ async function main(): Promise<void> {
   if (!Number.isInteger(n) || !Number.isInteger(warmup) || warmup < 0 || n <= warmup) throw new Error('--blocks must exceed --warmup (integers)')
   const rows = selectRows(parseOnly(values.only ?? ['erc20/independent', 'mixed/hybrid-hot30']))
   const out: string[] = []
-  out.push('workload               txs/block  gas/block  executor ms  newPayload ms  node/executor  node Mgas/s')
-  out.push('---------------------  ---------  ---------  -----------  -------------  -------------  -----------')
+  out.push('workload               txs/block  gas/block  executor ms  newPayload ms  node/executor  node Mgas/s   node: validate  execute  commit  outside import')
+  out.push('---------------------  ---------  ---------  -----------  -------------  -------------  -----------  ---------------  -------  ------  --------------')
   for (const name of rows) {
     log(`[${name}] building ${n} blocks...`)
     const b = await buildChain(name, Number(values.seed), n)
     log(`[${name}] executor alone...`)
     const ex = (await executorTimes(b)).slice(warmup)
     log(`[${name}] node process...`)
-    const nd = (await nodeTimes(b)).slice(warmup)
+    const node = await nodeTimes(b)
+    const nd = node.times.slice(warmup)
+    const ph = node.phases.slice(warmup).filter((x): x is NodePhases => x !== undefined)
+    const phase = (k: keyof NodePhases) => (ph.length > 0 ? median(ph.map((x) => x[k])).toFixed(0) : '-')
+    // Outside the import: JSON and payload decoding, block hash and transactions-root checks, the HTTP round trip.
+    const outside = ph.length > 0 ? median(node.times.slice(warmup).map((t, k) => t - (node.phases[warmup + k]?.elapsed ?? NaN)).filter(Number.isFinite)).toFixed(0) : '-'
     const gas = median(b.gas.slice(warmup).map(Number))
     const txs = median(b.blocks.slice(warmup).map((x) => x.transactions.length))
     const e = median(ex)
     const p = median(nd)
     log(`[${name}] executor ${ex.map((x) => x.toFixed(0)).join(' ')} ms; newPayload ${nd.map((x) => x.toFixed(0)).join(' ')} ms`)
     out.push(
-      `${name.padEnd(21)}  ${String(txs).padStart(9)}  ${`${(gas / 1e6).toFixed(1)}M`.padStart(9)}  ${e.toFixed(0).padStart(11)}  ${p.toFixed(0).padStart(13)}  ${`${(p / e).toFixed(2)}x`.padStart(13)}  ${(gas / 1e6 / (p / 1000)).toFixed(1).padStart(11)}`,
+      `${name.padEnd(21)}  ${String(txs).padStart(9)}  ${`${(gas / 1e6).toFixed(1)}M`.padStart(9)}  ${e.toFixed(0).padStart(11)}  ${p.toFixed(0).padStart(13)}  ${`${(p / e).toFixed(2)}x`.padStart(13)}  ${(gas / 1e6 / (p / 1000)).toFixed(1).padStart(11)}  ${phase('validate').padStart(15)}  ${phase('execute').padStart(7)}  ${phase('commit').padStart(6)}  ${outside.padStart(14)}`,
     )
   }
   process.stdout.write(`Node path (${new Date().toISOString()}): median of ${n - warmup} blocks after ${warmup} warm-up, one node process, default --exec.workers\n${out.join('\n')}\n`)
