@@ -6,7 +6,6 @@
 import t from 'tap'
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -14,6 +13,7 @@ import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { splitRlpStream } from '../../src/chain/decode.ts'
 import { REPO_ROOT, locateSuite, reportMissing } from '../helpers/fixtures.ts'
 import { RpcClient } from '../helpers/rpc-client.ts'
+import { freePorts } from '../helpers/free-ports.ts'
 
 const HIVE_DIR = join(REPO_ROOT, 'hive', 'parallax')
 const SCRIPT = join(HIVE_DIR, 'parallax.sh')
@@ -27,17 +27,6 @@ for (const tool of ['jq', 'curl']) {
   }
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
-    })
-  })
-}
-
 interface Started {
   child: ChildProcess
   http: RpcClient
@@ -49,7 +38,7 @@ interface Started {
 
 /** Runs parallax.sh on `root` with `env` and waits until 8545's counterpart answers (hive's own check). */
 async function runScript(root: string, env: Record<string, string>): Promise<Started> {
-  const [http, ws, auth] = [await freePort(), await freePort(), await freePort()]
+  const [http, ws, auth] = (await freePorts(3)) as [number, number, number]
   const child = spawn('bash', [SCRIPT, root], {
     env: {
       PATH: process.env['PATH'] ?? '/usr/bin:/bin',
