@@ -13,7 +13,7 @@ import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { splitRlpStream } from '../../src/chain/decode.ts'
 import { REPO_ROOT, locateSuite, reportMissing } from '../helpers/fixtures.ts'
 import { RpcClient } from '../helpers/rpc-client.ts'
-import { freePorts } from '../helpers/free-ports.ts'
+import { freePorts, interrupt } from '../helpers/spawned.ts'
 
 const HIVE_DIR = join(REPO_ROOT, 'hive', 'parallax')
 const SCRIPT = join(HIVE_DIR, 'parallax.sh')
@@ -75,12 +75,7 @@ async function runScript(root: string, env: Record<string, string>): Promise<Sta
     httpUrl,
     authUrl: `http://127.0.0.1:${auth}`,
     output: () => out,
-    async stop() {
-      if (child.exitCode !== null) return
-      const exited = new Promise((r) => child.once('exit', r))
-      child.kill('SIGINT')
-      await exited
-    },
+    stop: () => interrupt(child),
   }
 }
 

@@ -16,7 +16,7 @@ import { generateKeyPair, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { REPO_ROOT } from '../helpers/fixtures.ts'
 import { RpcClient } from '../helpers/rpc-client.ts'
-import { freePorts } from '../helpers/free-ports.ts'
+import { freePorts, interrupt } from '../helpers/spawned.ts'
 
 const STAR = readFileSync(join(REPO_ROOT, 'contrib', 'kurtosis', 'parallax', 'parallax_launcher.star'), 'utf8')
 const BIN = join(REPO_ROOT, 'bin', 'parallax.js')
@@ -123,12 +123,7 @@ async function launch(name: string, ports: Ports, bootnodes: string, nodekey?: s
   return {
     child, http, ports, secret, enode,
     output: () => out,
-    async stop() {
-      if (child.exitCode !== null) return
-      const exited = new Promise((r) => child.once('exit', r))
-      child.kill('SIGINT')
-      await exited
-    },
+    stop: () => interrupt(child),
   }
 }
 
