@@ -1,6 +1,6 @@
 // The CLI commands' entry points. The CLI (src/cli) parses flags and calls these.
 import { readFile } from 'node:fs/promises'
-import { bytesToHex } from '@ethereumjs/util'
+import { bytesToHex, createAddressFromString } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import { NODE_DEFAULTS, type NodeFlags } from '../cli/flags.ts'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { txpoolLimits } from '../cli/flags-geth.ts'
 import { devGenesis } from './dev-genesis.ts'
-import { deriveDevKeys, devKeyHex, type DevKey } from './dev-keys.ts'
+import { deriveDevKeys, logDevAccounts, type DevKey } from './dev-keys.ts'
 import { loadOrCreateJwtSecret } from '../rpc/jwt.ts'
 import { startNode } from './node.ts'
 import { Resources } from './lifecycle.ts'
@@ -16,6 +16,8 @@ import { commonFromGenesis, genesisBlock, loadGenesisFile, loadPreset, writeGene
 import { updateStoredChainConfig } from './chain-config.ts'
 import { decodeBlock, splitRlpStream } from '../chain/decode.ts'
 import { initGenesis } from '../chain/genesis.ts'
+import type { Chain } from '../chain/chain.ts'
+import { stateAfter } from '../rpc/eth/resolve.ts'
 import { parallaxCrypto } from '../exec/crypto.ts'
 import { ConfigError, InvalidBlockError, MalformedBlockError } from '../util/errors.ts'
 import { CHAINDATA, openDatadir, openKV, type OpenedDatadir, type PresetMarker } from './datadir.ts'
@@ -157,10 +159,15 @@ async function importFile(node: OpenedDatadir, file: string, count: { imported: 
 export async function nodeCommand(opts: NodeOptions): Promise<void> {
   const flags = { ...NODE_DEFAULTS, ...opts.flags }
   const log = opts.logger
+  // What the node will do, not only what was typed: dev mode turns HTTP on and networking off.
+  const http = flags.http || flags.dev
+  const networking = flags.maxPeers > 0 && !(flags.dev && opts.devNetworking !== true)
+  log.debug({ ...flags, http, maxPeers: networking ? flags.maxPeers : 0 }, 'Node flags')
   // Everything opened below is closed (newest first) however this ends: shutdown, or a failed start.
   const opened = new Resources(log)
   try {
     let datadir = opts.datadir
+    let devChainCreated = false
     const devKeys = flags.dev ? deriveDevKeys(flags.geth.devMnemonic, flags.geth.devAccounts) : []
     if (flags.dev) {
       if (opts.datadirExplicit !== true) {
@@ -170,16 +177,16 @@ export async function nodeCommand(opts: NodeOptions): Promise<void> {
         log.info({ datadir }, 'Using a temporary data directory for dev mode')
       }
       // A fresh dev datadir is initialised with the dev preset; an existing one must hold it.
-      await initCommand({ datadir, genesis: 'dev', parsed: devGenesis(devKeys), logger: log })
-      printDevAccounts(log, devKeys)
+      devChainCreated = (await initCommand({ datadir, genesis: 'dev', parsed: devGenesis(devKeys), logger: log })).created
     }
     const node = await openDatadir(datadir, log, { exec: { ...execSettings(flags), prestart: true } })
     opened.add('datadir', () => node.close())
+    // A kept dev datadir (a restart): the accounts hold what the chain left them, not the genesis funds.
+    if (flags.dev) logDevAccounts(log, devKeys, devChainCreated ? undefined : await balancesAtHead(node.chain, devKeys))
     log.info(flags.execParallel ? { executor: 'parallel', workers: flags.execWorkers } : { executor: 'sequential' }, 'Block executor')
     const head = node.chain.head
     log.info({ number: Number(head.number), hash: bytesToHex(head.hash()), chainId: node.spec.config.chainId.toString(), datadir }, 'Loaded most recent local block')
     const jwt = await loadOrCreateJwtSecret({ ...(flags.authrpcJwtsecret !== undefined ? { path: flags.authrpcJwtsecret } : {}), datadir, logger: log })
-    const http = flags.http || flags.dev
     const running = await startNode({
       chain: node.chain,
       common: node.common,
@@ -191,7 +198,7 @@ export async function nodeCommand(opts: NodeOptions): Promise<void> {
       ...(flags.geth.networkId !== undefined ? { networkId: flags.geth.networkId } : {}),
       builder: { gasLimit: flags.geth.minerGasLimit, ...(flags.geth.minerExtraData.length > 0 ? { extraData: flags.geth.minerExtraData } : {}) },
       txpool: txpoolLimits(flags.geth.txpool),
-      ...(flags.maxPeers > 0 && !(flags.dev && opts.devNetworking !== true) ? { p2p: { datadir, addr: flags.p2pAddr, port: flags.port, bootnodes: flags.bootnodes, maxPeers: flags.maxPeers, nodiscover: flags.nodiscover, follow: flags.follow && !flags.dev } } : {}),
+      ...(networking ? { p2p: { datadir, addr: flags.p2pAddr, port: flags.port, bootnodes: flags.bootnodes, maxPeers: flags.maxPeers, nodiscover: flags.nodiscover, follow: flags.follow && !flags.dev } } : {}),
       ...(flags.metrics ? { metrics: { addr: flags.metricsAddr, port: flags.metricsPort, chaindata: join(datadir, CHAINDATA) } } : {}),
       rpc: flags.rpc,
     })
@@ -210,8 +217,7 @@ function execSettings(flags: Pick<NodeFlags, 'execParallel' | 'execWorkers'>): E
   return { parallel: flags.execParallel, workers: flags.execWorkers }
 }
 
-function printDevAccounts(log: Logger, keys: readonly DevKey[]): void {
-  const accounts = keys.map((k, i) => `(${i}) ${k.address} key=${devKeyHex(k)}`)
-  log.info({ balance: '10000 ETH each', unlocked: true }, 'Dev accounts (test keys, never use them for real funds)')
-  for (const a of accounts) log.info({}, a)
+async function balancesAtHead(chain: Chain, keys: readonly DevKey[]): Promise<bigint[]> {
+  const state = await stateAfter(chain.store.kv, chain.head)
+  return Promise.all(keys.map(async (k) => (await state.getAccount(createAddressFromString(k.address)))?.balance ?? 0n))
 }

@@ -137,7 +137,7 @@ async function startServices(s: NodeServices, opened: Resources): Promise<Runnin
   const builder = new PayloadBuilder({ chain, txs: txpool, logger, ...s.builder })
   opened.add('payload builder', () => builder.close())
   let p2p: P2PNode | undefined
-  const engine = new EngineService({ chain, builder, logger, onMissingParent: (block) => p2p?.fetchAncestors(block) })
+  const engine = new EngineService({ chain, builder, logger, onMissingParent: (block) => p2p?.fetchAncestors(block), quietEmptyBlocks: s.dev !== undefined })
   if (s.p2p !== undefined) {
     p2p = await startP2P({
       chain,
@@ -210,7 +210,7 @@ async function startServices(s: NodeServices, opened: Resources): Promise<Runnin
   let metricsServer: MetricsServer | undefined
   if (metrics !== undefined && s.metrics !== undefined) {
     metricsServer = await startMetricsServer({ addr: s.metrics.addr, port: s.metrics.port, metrics, logger })
-    logger.info({ url: metricsServer.url }, 'Metrics server started')
+    logger.info({ url: metricsServer.url, endpoint: `${metricsServer.url}/metrics` }, 'Metrics server started')
     opened.add('metrics server', () => metricsServer?.close())
   }
   if (s.dev !== undefined) {
