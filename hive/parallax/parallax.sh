@@ -10,7 +10,7 @@
 #   <root>/genesis.json   geth-format genesis (mandatory)
 #   <root>/chain.rlp      blocks to import before serving (optional)
 #   <root>/blocks/*.rlp   more blocks, imported in numeric file name order (optional)
-#   <root>/keys/          keystore files (optional): logged; Parallax unlocks no accounts (see README)
+#   <root>/keys/          keystore files (optional): --keystore, their accounts listed (locked)
 #   <root>/jwtsecret      the Engine API secret; when absent, hive's well-known secret is written there
 #
 # Written: <root>/parallax-genesis.json (the mapped genesis), <root>/parallax-data (the datadir).
@@ -110,8 +110,10 @@ if [ -d "$ROOT/blocks" ]; then
   fi
 fi
 
+# Keystore files: their accounts are listed by eth_accounts, locked (hive gives no password), as a
+# geth with those files in its keystore lists them.
 if [ -d "$ROOT/keys" ] && [ -n "$(ls -A "$ROOT/keys")" ]; then
-  say "$(ls -A "$ROOT/keys" | wc -l) file(s) in $ROOT/keys not loaded: Parallax has no keystore; it unlocks accounts only in --dev mode"
+  NODE+=(--keystore "$ROOT/keys")
 fi
 
 # The Engine API secret: the one mounted at <root>/jwtsecret, else hive's.

@@ -14,6 +14,7 @@ import { startNode } from './node.ts'
 import { Resources } from './lifecycle.ts'
 import { commonFromGenesis, genesisBlock, loadGenesisFile, loadPreset, writeGenesisState, type ConfigChange, type GenesisSpec } from '../../config/index.ts'
 import { updateStoredChainConfig } from './chain-config.ts'
+import { loadKeystore } from './keystore.ts'
 import { decodeBlock, splitRlpStream } from '../chain/decode.ts'
 import { initGenesis } from '../chain/genesis.ts'
 import type { Chain } from '../chain/chain.ts'
@@ -186,6 +187,7 @@ export async function nodeCommand(opts: NodeOptions): Promise<void> {
     log.info(flags.execParallel ? { executor: 'parallel', workers: flags.execWorkers } : { executor: 'sequential' }, 'Block executor')
     const head = node.chain.head
     log.info({ number: Number(head.number), hash: bytesToHex(head.hash()), chainId: node.spec.config.chainId.toString(), datadir }, 'Loaded most recent local block')
+    const keystore = flags.geth.keystore === undefined ? undefined : await loadKeystore(flags.geth.keystore, flags.geth.password, log)
     const jwt = await loadOrCreateJwtSecret({ ...(flags.authrpcJwtsecret !== undefined ? { path: flags.authrpcJwtsecret } : {}), datadir, logger: log })
     const running = await startNode({
       chain: node.chain,
@@ -195,6 +197,7 @@ export async function nodeCommand(opts: NodeOptions): Promise<void> {
       ...(http ? { http: { addr: flags.httpAddr, port: flags.httpPort, api: flags.httpApi, cors: flags.geth.httpCorsDomain, vhosts: flags.geth.httpVhosts } } : {}),
       ...(flags.ws.enabled ? { ws: { addr: flags.ws.addr, port: flags.ws.port, api: flags.ws.api, origins: flags.ws.origins } } : {}),
       ...(flags.dev ? { dev: { period: flags.devPeriod, keys: devKeys.map((k) => k.privateKey) } } : {}),
+      ...(keystore !== undefined ? { keystore: { keys: keystore.unlocked, locked: keystore.locked } } : {}),
       ...(flags.geth.networkId !== undefined ? { networkId: flags.geth.networkId } : {}),
       builder: { gasLimit: flags.geth.minerGasLimit, ...(flags.geth.minerExtraData.length > 0 ? { extraData: flags.geth.minerExtraData } : {}) },
       txpool: txpoolLimits(flags.geth.txpool),

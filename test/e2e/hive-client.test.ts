@@ -1,5 +1,5 @@
 // The hive client definition (hive/parallax) without Docker: parallax.sh runs against a temporary
-// directory laid out as hive lays out the container's root (genesis.json, chain.rlp, blocks/,
+// directory laid out as hive lays out the container's root (genesis.json, chain.rlp, blocks/, keys/,
 // jwtsecret) with the HIVE_* variables hive would set, and the node it starts must serve the chain
 // hive expects: the rpc-compat chain up to headfcu.json's head, and a Prague blockchain_test_engine
 // fixture's genesis driven to its last block over the Engine API.
@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
+import { Wallet } from '@ethereumjs/wallet'
 import { splitRlpStream } from '../../src/chain/decode.ts'
 import { REPO_ROOT, locateSuite, reportMissing } from '../helpers/fixtures.ts'
 import { RpcClient } from '../helpers/rpc-client.ts'
@@ -158,6 +159,10 @@ else {
     writeFileSync(join(root, 'blocks', '11.rlp'), blocks.at(-1)!)
     const secret = randomBytes(32)
     writeFileSync(join(root, 'jwtsecret'), bytesToHex(secret))
+    // A keystore file in /keys: listed by eth_accounts, locked (hive gives no password).
+    const key = Wallet.generate()
+    mkdirSync(join(root, 'keys'))
+    writeFileSync(join(root, 'keys', 'UTC--hive-key'), await key.toV3String('hive', { kdf: 'pbkdf2', c: 1024 }))
     const env = forkEnv(join(suite, 'forkenv.json'))
     const node = await runScript(root, { ...env, HIVE_LOGLEVEL: '3', HIVE_BOOTNODE: 'enode://' + 'ab'.repeat(64) + '@10.0.0.1:30303' })
     t.teardown(() => node.stop())
@@ -168,6 +173,8 @@ else {
     t.equal(Number(latest.number), blocks.length, 'every block of chain.rlp and blocks/ is in')
     t.equal(await node.http.call('eth_chainId', []), `0x${BigInt(env['HIVE_CHAIN_ID']!).toString(16)}`, 'HIVE_CHAIN_ID')
     t.equal(await node.http.call('net_version', []), env['HIVE_NETWORK_ID'], 'HIVE_NETWORK_ID')
+    t.same(await node.http.call('eth_accounts', []), [key.getAddressString().toLowerCase()], '/keys account listed')
+    t.match((await node.http.raw('eth_sign', [key.getAddressString(), '0x01'])).error, { code: -32000, message: 'authentication needed: password or unlock' }, 'and locked')
     t.match(node.output(), /not every file of \S+\/blocks was imported/, 'blocks/10.rlp failed alone, and the node started anyway')
     t.match(node.output(), /bootnode enode:\/\/\S+ left out: Parallax peers over libp2p/)
 
