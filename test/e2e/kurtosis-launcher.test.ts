@@ -147,7 +147,7 @@ t.test('the launcher’s command line outside a container', async (t) => {
   const aP2p = portsOf(0).p2p
   const [a, b] = await Promise.all([
     launch('a', portsOf(0), '', Buffer.from(privateKeyToProtobuf(key)).toString('hex')),
-    // parallax_bootnodes(): /ip4/<service ip>/tcp/<p2p port>/p2p/<peer id of the enode>.
+    // parallax_bootnodes(): /ip4/<service ip>/tcp/<port of the enode>/p2p/<peer id of the enode>.
     launch('b', portsOf(5), `/ip4/127.0.0.1/tcp/${aP2p}/p2p/${peerId}`),
   ])
   t.teardown(() => Promise.all([a.stop(), b.stop()]))
