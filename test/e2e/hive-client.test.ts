@@ -141,6 +141,38 @@ t.test('mapper.jq: every fork variable through Amsterdam and BPO5 lands in the g
   t.match(bad.stderr, /HIVE_CHAIN_ID=0x1: expected a decimal number/)
 })
 
+t.test('HIVE_* variables onto flags (a stand-in parallax that records its arguments)', async (t) => {
+  const root = join(work, 'flags')
+  mkdirSync(join(root, 'keys'), { recursive: true })
+  writeFileSync(join(root, 'genesis.json'), JSON.stringify({ config: { chainId: 1 }, alloc: {} }))
+  writeFileSync(join(root, 'keys', 'UTC--key'), '{}')
+  const stub = join(root, 'stub.sh')
+  writeFileSync(stub, `#!/bin/sh\necho "$*" >> "${join(root, 'calls')}"\n`)
+  const peer = '/ip4/10.0.0.2/tcp/30303/p2p/12D3KooWQYhTNQdmr3ArTeUHRYzFg94BKyTkoWBDWez9kSCVe2Xo'
+  const env = {
+    PATH: process.env['PATH'] ?? '', PARALLAX_BIN: `sh ${stub}`, HIVE_LOGLEVEL: '5', HIVE_NETWORK_ID: '77', HIVE_MINER_EXTRA: 'hive',
+    HIVE_TARGET_GAS_LIMIT: '45000000', HIVE_NODETYPE: 'archive', HIVE_SKIP_POW: '1', HIVE_BOOTNODE: `enode://${'cd'.repeat(64)}@10.0.0.3:30303,${peer}`,
+  }
+  const res = spawnSync('bash', [SCRIPT, root], { env, encoding: 'utf8' })
+  if (res.status !== 0) t.comment(res.stderr)
+  t.equal(res.status, 0, 'the script runs to its node command')
+  const calls = readFileSync(join(root, 'calls'), 'utf8').trim().split('\n')
+  t.equal(calls.length, 2, 'init, then node (no chain.rlp, no blocks/)')
+  t.equal(calls[0], `--datadir ${root}/parallax-data --verbosity 5 init ${root}/parallax-genesis.json`)
+  const node = calls[1]!
+  for (const part of [
+    '--verbosity 5 node', '--syncmode full --gcmode archive', '--networkid 77', '--miner.extradata hive', '--miner.gaslimit 45000000',
+    `--bootnodes ${peer}`, `--keystore ${root}/keys`, `--authrpc.jwtsecret ${root}/jwtsecret`, '--http.api admin,debug,eth,net,txpool,web3',
+    '--http.port 8545', '--ws.port 8546', '--authrpc.port 8551', '--port 30303', '--http.addr 0.0.0.0', '--authrpc.addr 0.0.0.0',
+  ]) t.ok(node.includes(part), part)
+  t.notMatch(node, /enode:/, 'the devp2p bootnode is left out')
+  t.equal(readFileSync(join(root, 'jwtsecret'), 'utf8').trim(), bytesToHex(HIVE_JWT), 'no secret mounted: hive’s is written')
+  t.match(res.stderr, /HIVE_SKIP_POW: nothing to switch off/)
+  const unset = spawnSync('bash', [SCRIPT, root], { env: { PATH: env.PATH, PARALLAX_BIN: env.PARALLAX_BIN }, encoding: 'utf8' })
+  t.equal(unset.status, 0)
+  t.match(readFileSync(join(root, 'calls'), 'utf8').trim().split('\n').at(-1), /--networkid 1337/, 'no HIVE_NETWORK_ID: 1337, as geth’s definition')
+})
+
 const rpcCompat = locateSuite('ethereum-execution-apis/tests')
 const rpcFiles = ['genesis.json', 'chain.rlp', 'headfcu.json', 'forkenv.json']
 if (rpcCompat === undefined || !rpcFiles.every((f) => existsSync(join(rpcCompat.path, f)))) reportMissing('ethereum-execution-apis/tests (genesis.json, chain.rlp, headfcu.json, forkenv.json)')
@@ -229,13 +261,14 @@ else {
     const root = join(work, 'engine')
     mkdirSync(root)
     writeFileSync(join(root, 'genesis.json'), JSON.stringify(genesis))
+    const secret = randomBytes(32)
+    writeFileSync(join(root, 'jwtsecret'), `${bytesToHex(secret)}\n`)
     const node = await runScript(root, { ...pragueEnv(BigInt(c.config.chainid), c.config.blobSchedule), HIVE_LOGLEVEL: '2' })
     t.teardown(() => node.stop())
 
     const block0 = (await node.http.call('eth_getBlockByNumber', ['0x0', false])) as { hash: string }
     t.equal(block0.hash, h['hash'], 'the genesis block is the fixture’s')
-    t.equal(readFileSync(join(root, 'jwtsecret'), 'utf8').trim(), bytesToHex(HIVE_JWT), 'no secret mounted: hive’s is written')
-    const engine = new RpcClient(node.authUrl, HIVE_JWT)
+    const engine = new RpcClient(node.authUrl, secret)
     for (const p of c.engineNewPayloads) {
       const status = (await engine.call(`engine_newPayloadV${p.newPayloadVersion}`, p.params)) as { status: string }
       t.equal(status.status, 'VALID', `engine_newPayloadV${p.newPayloadVersion}`)
