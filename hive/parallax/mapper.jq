@@ -65,7 +65,7 @@ def fork_fields: {
 | (if env.HIVE_FORK_DAO_VOTE == null or env.HIVE_FORK_DAO_VOTE == "" then {} else { daoForkSupport: (env.HIVE_FORK_DAO_VOTE == "1") } end) as $dao
 | ({
     chainId: dec("HIVE_CHAIN_ID"),
-    depositContractAddress: env.HIVE_DEPOSIT_CONTRACT_ADDRESS
+    depositContractAddress: (env.HIVE_DEPOSIT_CONTRACT_ADDRESS | if . == "" then null else . end)
   } | compact) as $ids
 # A chain with no terminal total difficulty never merges: geth's definition then writes 2^63 - 1.
 | (if $cfg.terminalTotalDifficulty == null then { terminalTotalDifficulty: "9223372036854775807" } else {} end) as $ttd
