@@ -42,7 +42,7 @@ RUN ln -s /app/bin/parallax.js /usr/local/bin/parallax \
  && chown node:node /data
 USER node
 VOLUME ["/data"]
-# 8545 HTTP JSON-RPC, 8546 WebSocket JSON-RPC (reserved), 8551 Engine API, 30303 p2p, 9001 metrics.
+# 8545 HTTP JSON-RPC, 8546 WebSocket JSON-RPC, 8551 Engine API, 30303 libp2p (TCP), 9001 metrics.
 EXPOSE 8545 8546 8551 30303 9001
 ENTRYPOINT ["node", "/app/bin/parallax.js"]
 CMD ["--help"]

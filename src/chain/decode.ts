@@ -27,6 +27,8 @@ export function* splitRlpStream(data: Uint8Array): Generator<Uint8Array> {
     if (len === undefined || off + len > data.length) {
       throw new MalformedBlockError(`truncated or invalid RLP at byte ${off}`)
     }
+    // A block is an RLP list; a string item here means the file is not a block export at all.
+    if (data[off]! < 0xc0) throw new MalformedBlockError(`not an RLP block at byte ${off} (an RLP string, not a list)`)
     yield data.subarray(off, off + len)
     off += len
   }

@@ -40,6 +40,8 @@ export interface EngineServiceOptions {
   maxOrphans?: number
   /** Called with each block hash whose parent is unknown (p2p can fetch ancestors). */
   onMissingParent?: (block: Block) => void
+  /** Dev mode: a block without transactions is logged at debug (an idle dev chain is quiet at info). */
+  quietEmptyBlocks?: boolean
 }
 
 export class EngineService {
@@ -49,6 +51,7 @@ export class EngineService {
   private readonly orphans = new Map<string, Block>()
   private readonly maxOrphans: number
   private readonly onMissingParent: ((block: Block) => void) | undefined
+  private readonly quietEmptyBlocks: boolean
   /** Last time a consensus client called (for the "no consensus client seen" warning). */
   lastCall = 0
 
@@ -58,6 +61,7 @@ export class EngineService {
     this.logger = opts.logger
     this.maxOrphans = opts.maxOrphans ?? 512
     this.onMissingParent = opts.onMissingParent
+    this.quietEmptyBlocks = opts.quietEmptyBlocks ?? false
   }
 
   /** newPayload after the wire checks (shape, fork, block hash, versioned hashes) passed. */
@@ -68,7 +72,7 @@ export class EngineService {
     switch (res.status) {
       case 'imported':
       case 'known':
-        if (res.status === 'imported') logImported(this.logger, block, res)
+        if (res.status === 'imported') logImported(this.logger, block, res, this.quietEmptyBlocks && block.transactions.length === 0 ? 'debug' : 'info')
         this.orphans.delete(bytesToHex(hash))
         await this.adoptOrphansOf(hash)
         return { status: 'VALID', latestValidHash: hash, validationError: null }
@@ -159,7 +163,9 @@ export class EngineService {
       ...(isZero(state.finalizedBlockHash) ? {} : { finalized: state.finalizedBlockHash }),
     })
     if (!equalsBytes(previousHead, head.hash())) {
-      this.logger.info({ number: Number(head.number), hash: bytesToHex(head.hash()) }, 'Chain head was updated')
+      // One block on top of the old head: its import line said it all (debug); a reorg or a jump: info.
+      const extends1 = equalsBytes(head.parentHash, previousHead)
+      this.logger[extends1 ? 'debug' : 'info']({ number: Number(head.number), hash: bytesToHex(head.hash()) }, 'Chain head was updated')
     }
     const payloadStatus: PayloadStatus = { status: 'VALID', latestValidHash: head.hash(), validationError: null }
     if (prepare === undefined) return { payloadStatus, payloadId: null }

@@ -5,10 +5,10 @@ import { bytesToHex } from '@ethereumjs/util'
 import type { Logger } from 'pino'
 import type { InsertResult } from './chain.ts'
 
-export function logImported(logger: Logger, block: Block, res: InsertResult): void {
+export function logImported(logger: Logger, block: Block, res: InsertResult, level: 'info' | 'debug' = 'info'): void {
   const ms = res.elapsedMs ?? 0
   const gas = block.header.gasUsed
-  logger.info(
+  logger[level](
     {
       number: Number(block.header.number),
       hash: bytesToHex(block.hash()),

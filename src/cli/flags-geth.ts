@@ -1,7 +1,7 @@
 // The geth flags an operator copies from a geth command line that change what the node does: network
 // id, builder gas-limit target and extra data, txpool limits, sync and GC modes, the HTTP server's
-// CORS and virtual-host lists, and the dev accounts. `flags.ts` adds these options to `node` and
-// reads them into `NodeFlags.geth`.
+// CORS and virtual-host lists, the dev accounts, and a keystore's accounts. `flags.ts` adds these
+// options to `node` and reads them into `NodeFlags.geth`.
 import { InvalidArgumentError, Option } from 'commander'
 import { DEFAULT_DEV_ACCOUNTS, DEFAULT_DEV_MNEMONIC } from '../node/dev-keys.ts'
 import type { PoolLimits } from '../txpool/limits.ts'
@@ -38,6 +38,10 @@ export interface GethFlags {
   devAccounts: number
   /** --dev.mnemonic: the BIP-39 words the dev accounts derive from. */
   devMnemonic: string
+  /** --keystore: a folder of keystore (Web3 Secret Storage) files whose accounts eth_accounts lists. */
+  keystore: string | undefined
+  /** --password: a file whose first line unlocks every --keystore account at start. */
+  password: string | undefined
 }
 
 /** geth's defaults (miner.gaslimit: geth 1.16's 60M, the dev chain's). */
@@ -50,6 +54,8 @@ export const GETH_DEFAULTS: GethFlags = {
   httpVhosts: ['localhost'],
   devAccounts: DEFAULT_DEV_ACCOUNTS,
   devMnemonic: DEFAULT_DEV_MNEMONIC,
+  keystore: undefined,
+  password: undefined,
 }
 
 export const SYNC_MODES = ['full', 'snap', 'light'] as const
@@ -75,6 +81,8 @@ export function gethOptions(parsers: { durationMs: (v: string) => number; intInR
     new Option('--http.vhosts <hosts>', 'comma-separated Host names --http accepts (* = any; IP addresses always pass)').default(d.httpVhosts.join(',')),
     new Option('--dev.accounts <n>', 'number of unlocked, funded dev accounts').argParser(parsers.intInRange(1, 1000)).default(d.devAccounts),
     new Option('--dev.mnemonic <words>', 'BIP-39 mnemonic of the dev accounts (m/44\'/60\'/0\'/0/i)').default(d.devMnemonic, 'the public test mnemonic "test test … junk"'),
+    new Option('--keystore <dir>', 'keystore files whose accounts eth_accounts lists (locked without --password)'),
+    new Option('--password <file>', 'file whose first line unlocks every --keystore account at start'),
   ]
 }
 
@@ -89,6 +97,7 @@ export function parseGethFlags(raw: Record<string, unknown>): GethFlags {
   const extraData = typeof extra === 'string' ? new TextEncoder().encode(extra) : d.minerExtraData
   if (extraData.length > 32) throw new UsageError(`--miner.extradata is ${extraData.length} bytes: at most 32`)
   const networkId = raw['networkid']
+  if (raw['password'] !== undefined && raw['keystore'] === undefined) throw new UsageError('--password unlocks --keystore accounts: give --keystore <dir> too')
   return {
     networkId: typeof networkId === 'bigint' ? networkId : undefined,
     minerGasLimit: big(raw, 'miner.gaslimit', d.minerGasLimit),
@@ -105,6 +114,8 @@ export function parseGethFlags(raw: Record<string, unknown>): GethFlags {
     httpVhosts: list(raw['http.vhosts'], d.httpVhosts),
     devAccounts: int(raw, 'dev.accounts', d.devAccounts),
     devMnemonic: typeof raw['dev.mnemonic'] === 'string' && raw['dev.mnemonic'].trim() !== '' ? raw['dev.mnemonic'] : d.devMnemonic,
+    keystore: typeof raw['keystore'] === 'string' ? raw['keystore'] : undefined,
+    password: typeof raw['password'] === 'string' ? raw['password'] : undefined,
   }
 }
 

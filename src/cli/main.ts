@@ -133,7 +133,6 @@ function buildProgram(io: CliIO, state: { verbosity: number }): Command {
   node.action(async (opts: Record<string, unknown>, cmd: Command) => {
     const { flags, logger } = setup(cmd)
     const nodeFlags = parseNodeFlags(opts)
-    logger.debug({ ...nodeFlags }, 'Node flags')
     const datadirExplicit = cmd.getOptionValueSourceWithGlobals('datadir') !== 'default' && cmd.getOptionValueSourceWithGlobals('datadir') !== undefined
     await withInterrupt(logger, io, (signal) =>
       cmds.nodeCommand({

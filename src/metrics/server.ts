@@ -55,7 +55,7 @@ export function startMetricsServer(opts: MetricsServerOptions): Promise<MetricsS
       const address = server.address()
       const port = typeof address === 'object' && address !== null ? address.port : opts.port
       const url = `http://${opts.addr.includes(':') ? `[${opts.addr}]` : opts.addr}:${port}`
-      log.info({ endpoint: `${url}/metrics` }, 'Metrics server started')
+      log.debug({ endpoint: `${url}/metrics` }, 'Metrics server started') // the node logs it at info
       let closed: Promise<void> | undefined
       resolve({
         url,

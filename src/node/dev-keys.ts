@@ -1,6 +1,8 @@
 // The dev chain's unlocked accounts: BIP-39 mnemonic → BIP-44 keys at m/44'/60'/0'/0/i (Hardhat's and
 // anvil's path). The default mnemonic gives the ten keys of presets/dev-keys.ts, funded by the preset.
+// Also the lines that list them at a dev node's start.
 import { createAddressFromPrivateKey, bytesToHex } from '@ethereumjs/util'
+import type { Logger } from 'pino'
 import { HDKey } from '@scure/bip32'
 import { mnemonicToSeedSync, validateMnemonic } from '@scure/bip39'
 import { wordlist } from '@scure/bip39/wordlists/english.js'
@@ -33,4 +35,24 @@ export function deriveDevKeys(mnemonic: string, count: number): DevKey[] {
 
 export function devKeyHex(k: DevKey): `0x${string}` {
   return bytesToHex(k.privateKey)
+}
+
+/** Wei as ether, exactly (`10000`, `9999.999979`). */
+export function formatEther(wei: bigint): string {
+  const whole = wei / 10n ** 18n
+  const frac = (wei % 10n ** 18n).toString().padStart(18, '0').replace(/0+$/, '')
+  return frac === '' ? whole.toString() : `${whole}.${frac}`
+}
+
+/**
+ * The dev accounts' log lines. A new dev chain funds each with 10000 ETH; on a kept datadir (a
+ * restart) `balances` holds what each has at the head, and each line says it.
+ */
+export function logDevAccounts(log: Logger, keys: readonly DevKey[], balances?: readonly bigint[]): void {
+  const header = balances === undefined ? { balance: '10000 ETH each' } : { balances: 'at the head, below' }
+  log.info({ ...header, unlocked: true }, 'Dev accounts (test keys, never use them for real funds)')
+  keys.forEach((k, i) => {
+    const balance = balances?.[i]
+    log.info(balance === undefined ? {} : { balance: `${formatEther(balance)} ETH` }, `(${i}) ${k.address} key=${devKeyHex(k)}`)
+  })
 }

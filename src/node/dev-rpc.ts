@@ -1,5 +1,6 @@
 // The account and dev-chain RPC methods the node adds to its eth_* table: eth_accounts and the
-// signing methods (unlocked dev keys in --dev, geth's "no accounts" answers otherwise), and in --dev
+// signing methods (unlocked dev keys in --dev, --keystore accounts, geth's "no accounts" answers
+// otherwise), and in --dev
 // the evm_* helpers acting through the dev driver, which starts after the servers (hence `driver()`).
 import type { Chain } from '../chain/chain.ts'
 import { DevAccounts } from '../rpc/dev-accounts.ts'
@@ -15,6 +16,8 @@ export interface DevRpcOptions {
   eth: MethodTable
   /** --dev: the unlocked keys and the driver (once started). */
   dev?: { keys: readonly Uint8Array[]; driver: () => DevDriver | undefined }
+  /** --keystore: its unlocked keys and locked addresses. */
+  keystore?: { keys: readonly Uint8Array[]; locked: readonly string[] }
 }
 
 /** The namespaces --dev serves on --http besides --http.api (viem and ethers wallets need them). */
@@ -22,7 +25,8 @@ export const DEV_NAMESPACES = ['personal', 'evm', 'anvil', 'hardhat', 'txpool']
 
 export function createDevRpcMethods(o: DevRpcOptions): Map<string, RpcHandler> {
   const chain = o.chain
-  const accounts = o.dev !== undefined ? new DevAccounts(o.dev.keys) : undefined
+  const ks = o.keystore
+  const accounts = o.dev !== undefined || ks !== undefined ? new DevAccounts([...(o.dev?.keys ?? []), ...(ks?.keys ?? [])], ks?.locked ?? []) : undefined
   const out = createAccountMethods({
     accounts,
     eth: o.eth,

@@ -42,6 +42,8 @@ export interface NodeServices {
   ws?: { addr: string; port: number; api: string[]; origins: string[] }
   /** --dev: block period and the unlocked accounts' private keys. */
   dev?: { period: number; keys?: readonly Uint8Array[] }
+  /** --keystore: accounts eth_accounts lists; the unlocked ones sign. */
+  keystore?: { keys: readonly Uint8Array[]; locked: readonly string[] }
   /** --miner.gaslimit / --miner.extradata; --txpool.* (see src/cli/flags-geth.ts). */
   builder?: { gasLimit?: bigint; extraData?: Uint8Array }
   txpool?: Partial<PoolLimits>
@@ -137,7 +139,7 @@ async function startServices(s: NodeServices, opened: Resources): Promise<Runnin
   const builder = new PayloadBuilder({ chain, txs: txpool, logger, ...s.builder })
   opened.add('payload builder', () => builder.close())
   let p2p: P2PNode | undefined
-  const engine = new EngineService({ chain, builder, logger, onMissingParent: (block) => p2p?.fetchAncestors(block) })
+  const engine = new EngineService({ chain, builder, logger, onMissingParent: (block) => p2p?.fetchAncestors(block), quietEmptyBlocks: s.dev !== undefined })
   if (s.p2p !== undefined) {
     p2p = await startP2P({
       chain,
@@ -178,7 +180,7 @@ async function startServices(s: NodeServices, opened: Resources): Promise<Runnin
   const serverLimits = { maxBatch: limits.batchRequestLimit, maxBatchResponseBytes: limits.batchResponseMaxBytes, requestTimeoutMs: limits.requestTimeoutMs }
   const adminMethods = createAdminMethods({ chain, clientVersion: version, p2p: () => p2p })
   const txpoolMethods = createTxpoolMethods(txpool)
-  for (const [k, v] of createDevRpcMethods({ chain, eth: ethMethods, ...(s.dev !== undefined ? { dev: { keys: s.dev.keys ?? [], driver: () => dev } } : {}) })) ethMethods.set(k, v)
+  for (const [k, v] of createDevRpcMethods({ chain, eth: ethMethods, ...(s.dev !== undefined ? { dev: { keys: s.dev.keys ?? [], driver: () => dev } } : {}), ...(s.keystore !== undefined ? { keystore: s.keystore } : {}) })) ethMethods.set(k, v)
   const all = new Map<string, RpcHandler>([...ethMethods, ...txpoolMethods, ...adminMethods, ...engineMethods])
   all.set('rpc_modules', rpcModulesMethod(all))
   const engineServer = await startRpcServer({ ...serverLimits, host: s.authrpc.addr, port: s.authrpc.port, methods: all, jwtSecret: s.authrpc.jwtSecret, websocket: { subscriptions: live.hub }, logger: logger.child({ server: 'authrpc' }), ...(metrics ? { onCall: metrics.onRpcCall } : {}) })
@@ -210,7 +212,7 @@ async function startServices(s: NodeServices, opened: Resources): Promise<Runnin
   let metricsServer: MetricsServer | undefined
   if (metrics !== undefined && s.metrics !== undefined) {
     metricsServer = await startMetricsServer({ addr: s.metrics.addr, port: s.metrics.port, metrics, logger })
-    logger.info({ url: metricsServer.url }, 'Metrics server started')
+    logger.info({ url: metricsServer.url, endpoint: `${metricsServer.url}/metrics` }, 'Metrics server started')
     opened.add('metrics server', () => metricsServer?.close())
   }
   if (s.dev !== undefined) {

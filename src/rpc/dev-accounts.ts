@@ -1,6 +1,7 @@
-// The dev chain's unlocked accounts: the keys --dev derives (src/node/dev-keys.ts), looked up by
-// address, with the two signatures the RPC needs (a 32-byte digest; a transaction) and a per-account
-// lock so concurrent eth_sendTransaction calls of one account take consecutive nonces.
+// The node's accounts: the keys --dev derives (src/node/dev-keys.ts) and --keystore's (unlocked by
+// --password, else listed but locked), looked up by address, with the two signatures the RPC needs
+// (a 32-byte digest; a transaction) and a per-account lock so concurrent eth_sendTransaction calls
+// of one account take consecutive nonces.
 import type { Common } from '@ethereumjs/common'
 import { createTx, type TypedTxData, type TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex, concatBytes, createAddressFromPrivateKey } from '@ethereumjs/util'
@@ -15,6 +16,13 @@ export class UnknownAccountError extends RpcError {
   }
 }
 
+/** geth's keystore ErrLocked: the keystore has the account, but it was not unlocked (no --password). */
+export class AccountLockedError extends RpcError {
+  constructor() {
+    super(RpcCode.Server, 'authentication needed: password or unlock')
+  }
+}
+
 export interface UnlockedAccount {
   /** Lower-case 0x address. */
   address: `0x${string}`
@@ -25,22 +33,27 @@ export class DevAccounts {
   private readonly byAddress = new Map<string, UnlockedAccount>()
   private readonly locks = new Map<string, Promise<unknown>>()
 
-  constructor(privateKeys: readonly Uint8Array[]) {
+  /** Listed, but without a key (a --keystore account no --password unlocked). */
+  private readonly locked = new Set<string>()
+
+  constructor(privateKeys: readonly Uint8Array[], locked: readonly string[] = []) {
     for (const privateKey of privateKeys) {
       const address = createAddressFromPrivateKey(privateKey).toString() as `0x${string}`
       this.byAddress.set(address, { address, privateKey })
     }
+    for (const a of locked) if (!this.byAddress.has(a.toLowerCase())) this.locked.add(a.toLowerCase())
   }
 
-  /** The addresses, in derivation order (eth_accounts). */
+  /** The addresses, unlocked ones in derivation order, then the locked ones (eth_accounts). */
   list(): `0x${string}`[] {
-    return [...this.byAddress.keys()] as `0x${string}`[]
+    return [...this.byAddress.keys(), ...this.locked] as `0x${string}`[]
   }
 
-  /** The account for `address`; throws UnknownAccountError. */
+  /** The account for `address`; throws UnknownAccountError, or AccountLockedError for a locked one. */
   get(address: Uint8Array): UnlockedAccount {
-    const a = this.byAddress.get(bytesToHex(address).toLowerCase())
-    if (a === undefined) throw new UnknownAccountError()
+    const k = bytesToHex(address).toLowerCase()
+    const a = this.byAddress.get(k)
+    if (a === undefined) throw this.locked.has(k) ? new AccountLockedError() : new UnknownAccountError()
     return a
   }
 

@@ -185,7 +185,8 @@ export function startRpcServer(opts: RpcServerOptions): Promise<RpcServer> {
       const addr = server.address()
       const port = typeof addr === 'object' && addr !== null ? addr.port : opts.port
       const url = `${opts.http === false ? 'ws' : 'http'}://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`
-      log.info({ endpoint: url, auth: opts.jwtSecret !== undefined, websocket: sockets.length > 0 }, opts.http === false ? 'WebSocket server started' : 'HTTP server started')
+      // debug: the node logs each server's start once at info, with its role and namespaces.
+      log.debug({ endpoint: url, auth: opts.jwtSecret !== undefined, websocket: sockets.length > 0 }, opts.http === false ? 'WebSocket server started' : 'HTTP server started')
       let closed: Promise<void> | undefined
       resolve({
         host: opts.host,

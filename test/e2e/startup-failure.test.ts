@@ -57,6 +57,7 @@ for (const l of listeners) {
     t.match(fatal[0] ?? '', new RegExp(`^Fatal: cannot listen on 127\\.0\\.0\\.1:${port}\\b.*EADDRINUSE`), 'naming the address and the reason')
     t.ok(out.msAfterFatal < 2000, `exits within 2 s of the Fatal line (${out.msAfterFatal} ms)`)
     t.notMatch(out.stderr, /Forcing exit/, 'everything was closed: the process ended on its own')
+    t.notMatch(out.stderr, /"level":"warn"/, 'no warning: the executor workers stopped by the shutdown are no news (they logged "worker exited (0)")')
     const temp = out.stderr.split('\n').map((line) => (line.startsWith('{') ? (JSON.parse(line) as { msg?: string; datadir?: string }) : {})).find((j) => j.msg === 'Using a temporary data directory for dev mode')?.datadir
     t.ok(temp !== undefined, 'dev mode used a temporary datadir')
     t.notOk(existsSync(temp!), 'the temporary datadir is removed')

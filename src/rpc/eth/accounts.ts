@@ -167,9 +167,10 @@ export async function poolNonce(env: EthEnv, address: Address): Promise<bigint> 
     const pool = env.ctx.txpool
     if (pool === undefined) return nonce
     if (!equalsBytes(env.reader.head.hash(), head.hash()) && tries < 5) continue
-    const baseFee = head.baseFeePerGas !== undefined ? head.calcNextBaseFee() : 0n
+    // Every executable transaction, whatever its fee cap: one below the next base fee waits in the
+    // pool but holds its nonce (geth's GetPoolNonce counts it too).
     const mine = pool
-      .pending(baseFee)
+      .pending(0n)
       .filter((tx) => tx.getSenderAddress().equals(address))
       .map((tx) => tx.nonce)
       .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))

@@ -1,5 +1,6 @@
 // The dev driver's automine: every transaction that reaches the pool gets mined, even when the block
-// its arrival asked for was sealed before the pool had taken it in (an empty payload).
+// its arrival asked for was sealed before the pool had taken it in (an empty payload); and a burst that
+// one block took in whole makes no empty block after it (--dev.period 0).
 import t from 'tap'
 import pino from 'pino'
 import { commonFromGenesis, loadPreset } from '../../../config/index.ts'
@@ -9,8 +10,8 @@ import { DevDriver } from '../../../src/node/dev-driver.ts'
 const HASH = `0x${'11'.repeat(32)}`
 
 /** A node as the driver sees it: Engine API calls answered from a script, a pool with `pending` transactions. */
-function fakeNode(payloadTxs: string[][]) {
-  let pending = 1
+function fakeNode(payloadTxs: string[][], initiallyPending = 1) {
+  let pending = initiallyPending
   const built: number[] = []
   const call = async (method: string): Promise<unknown> => {
     if (method.startsWith('engine_forkchoiceUpdated')) return { payloadStatus: { status: 'VALID' }, payloadId: '0x01' }
@@ -51,4 +52,18 @@ t.test('a transaction that arrives while evm_mine builds gets its own block afte
   while (built.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
   await driver.stop()
   t.same(built, [0, 1], "evm_mine's block, then the automine block for the transaction")
+})
+
+t.test('a burst that one automine block took in whole is followed by no empty block', async (t) => {
+  const { call, chain, built } = fakeNode([['0x02f8', '0x02f8', '0x02f8']], 3)
+  const common = commonFromGenesis(loadPreset('dev'))
+  const driver = new DevDriver({ call, chain, common, logger: pino({ level: 'silent' }), period: 0 })
+  driver.poke()
+  driver.poke() // the burst's later transactions arrive while the first one's block is built
+  driver.poke()
+  const deadline = Date.now() + 1000
+  while (built.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10))
+  await new Promise((r) => setTimeout(r, 200)) // time for a (wrong) second block
+  await driver.stop()
+  t.same(built, [3], 'one block with the three transactions, nothing after it')
 })

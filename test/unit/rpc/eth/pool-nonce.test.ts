@@ -1,10 +1,12 @@
 // poolNonce (eth_getTransactionCount "pending", eth_sendTransaction's nonce) when a block is imported
 // while the state is read: the pool has already dropped the block's transactions, so counting them
-// from the old head's state nonce answered a nonce that was too low (seen under `npm run load:ws`).
+// from the old head's state nonce answered a nonce that was too low (seen under `npm run load:ws`);
+// and a pooled transaction counts whatever its fee cap (geth counts one below the base fee too).
 import t from 'tap'
 import { Address } from '@ethereumjs/util'
 import { poolNonce } from '../../../../src/rpc/eth/accounts.ts'
 import type { EthEnv } from '../../../../src/rpc/eth/env.ts'
+import { ADDRS, GWEI, makePool, raw, signedTx } from '../../txpool/helpers.ts'
 
 const SENDER = new Address(new Uint8Array(20).fill(1))
 const header = (n: number) => ({ number: BigInt(n), hash: () => new Uint8Array(32).fill(n), baseFeePerGas: 7n, calcNextBaseFee: () => 7n })
@@ -40,4 +42,15 @@ t.test('no head change: state nonce plus the consecutive pooled nonces', async (
     ctx: { txpool: { pending: () => [poolTx(4n), poolTx(3n), poolTx(6n)] } },
   }
   t.equal(await poolNonce(env as unknown as EthEnv, SENDER), 5n, '3 and 4 pooled; 6 is after a gap')
+})
+
+t.test('a pooled transaction whose max fee is below the next base fee still counts (geth’s GetPoolNonce)', async (t) => {
+  const { pool } = makePool()
+  await pool.add(raw(signedTx({ nonce: 0n, fee: 10n * GWEI })))
+  await pool.add(raw(signedTx({ nonce: 1n, fee: 100n * GWEI })))
+  // The next block's base fee (50 gwei) is above the first transaction's cap: it waits in the pool
+  // for the base fee to fall, and its nonce is taken all the same.
+  const h = { ...header(1), calcNextBaseFee: () => 50n * GWEI }
+  const env = { reader: { head: h, stateAt: async () => ({ getAccount: async () => ({ nonce: 0n }) }) }, ctx: { txpool: pool } }
+  t.equal(await poolNonce(env as unknown as EthEnv, ADDRS[0]!), 2n, 'nonces 0 and 1 are taken')
 })
