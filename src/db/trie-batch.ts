@@ -71,7 +71,8 @@ interface Leaf {
   d?: true
 }
 type Node = Branch | Ext | Leaf
-type Raw = Uint8Array | Raw[]
+/** A decoded node or child reference: bytes, or a list of them (an embedded node). */
+export type Raw = Uint8Array | Raw[]
 
 const EMPTY = new Uint8Array(0)
 
@@ -315,6 +316,22 @@ class BatchTrie {
     return h
   }
 
+  /**
+   * For a split update (updateTrieChildren): the references of the root branch's children in
+   * `owned` (a bitmask of nibbles) after the changes, and the new nodes under them; undefined when
+   * the root is not a branch now (the trie is too small to split, or the changes folded it).
+   */
+  childRefs(owned: number): { refs: Raw[]; nodes: Array<[Uint8Array, Uint8Array]> } | undefined {
+    let root = this.root
+    if (root === null) return undefined
+    if (root instanceof Uint8Array) root = this.load(root)
+    if (root.k !== 0) return undefined
+    const nodes: Array<[Uint8Array, Uint8Array]> = []
+    const refs: Raw[] = []
+    for (let i = 0; i < 16; i++) refs.push((owned >> i) & 1 ? this.ref(root.c[i]!, nodes) : EMPTY)
+    return { refs, nodes }
+  }
+
   finish(): TrieBatchResult {
     const nodes: Array<[Uint8Array, Uint8Array]> = []
     const root = this.root
@@ -366,4 +383,43 @@ export async function updateTrie(get: NodeGetter, root: Uint8Array, changes: Ite
     }
   }
   return trie.finish()
+}
+
+/** The nibble (0-15) a change's key starts with: the root branch child it falls under. */
+export function firstNibble(change: TrieChange): number {
+  return change.key[0]! >> 4
+}
+
+/**
+ * One part of a split update: `changes` must all fall under root children in `owned` (bitmask of
+ * nibbles). Returns those children's references after the changes and the nodes under them, or
+ * undefined where the trie cannot be split (its root is not a branch, or these changes fold it).
+ */
+export function updateTrieChildren(get: SyncNodeGetter, root: Uint8Array, changes: Iterable<TrieChange>, owned: number): { refs: Raw[]; nodes: Array<[Uint8Array, Uint8Array]> } | undefined {
+  if (equalsBytes(root, KECCAK256_RLP)) return undefined
+  const trie = new BatchTrie(get, root)
+  for (const change of changes) trie.apply(change)
+  return trie.childRefs(owned)
+}
+
+/**
+ * The root of a split update from its parts' child references (parts own disjoint nibbles that
+ * cover all 16), with the root node to store; undefined when fewer than two children are left
+ * (the root would fold: the caller updates the trie whole instead).
+ */
+export function joinTrieChildren(parts: readonly { refs: Raw[]; owned: number }[]): { root: Uint8Array; node: [Uint8Array, Uint8Array] } | undefined {
+  const items: Raw[] = []
+  let count = 0
+  for (let i = 0; i < 16; i++) {
+    const part = parts.find((p) => (p.owned >> i) & 1)
+    if (part === undefined) throw new StorageError(`split trie update: nibble ${i} has no part`)
+    const r = part.refs[i]!
+    if (!(r instanceof Uint8Array) || r.length > 0) count++
+    items.push(r)
+  }
+  if (count < 2) return undefined
+  items.push(EMPTY)
+  const enc = RLP.encode(items)
+  const root = keccak256(enc)
+  return { root, node: [root, enc] }
 }

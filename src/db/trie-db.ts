@@ -62,6 +62,11 @@ export class TrieNodeDB implements DB<string, Uint8Array> {
       return v
     }
   }
+  /** nodeGetter() where it answers synchronously; undefined where the sink cannot. */
+  syncNodeGetter(): ((hash: Uint8Array) => Uint8Array | undefined) | undefined {
+    if (this.sink.getSync === undefined) return undefined
+    return this.nodeGetter() as (hash: Uint8Array) => Uint8Array | undefined
+  }
   /** put() of a trie node by its hash; synchronous where the sink can answer at once. */
   putNode(hash: Uint8Array, enc: Uint8Array): void | Promise<void> {
     const getSync = this.sink.getSync

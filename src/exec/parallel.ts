@@ -48,6 +48,7 @@ import type { TxTrace } from './parallel-trace.ts'
 import type { TxEffects } from './effects.ts'
 import { effectsEligible, runEffectsBlock, type EffectsSource } from './block-runner.ts'
 import { withSerialScavenge } from './gc-mode.ts'
+import type { TrieHelper, TriePartResult } from './split-root.ts'
 export { installReplay, TraceBoard, type ReplayCounters } from './parallel-replay.ts'
 import { assembleOutcome, errorMessage, isInternalError, runRequest, SequentialExecutor, type ExecuteRequest, type Executor } from './sequential.ts'
 import { computeStateDiff, flatReaderAt, flatTablesAt, openBlockState } from './state.ts'
@@ -248,6 +249,27 @@ export class ParallelExecutor implements Executor {
       }
     }
     await Promise.all(replies)
+  }
+
+  /**
+   * A worker to take part of the state root's trie updates (split-root.ts): the first live one.
+   * Its answer comes on the worker's own port, read by the event loop while the main thread awaits it.
+   */
+  private trieHelper(): TrieHelper | undefined {
+    const pw = this.pool?.find((w) => w.failed === undefined)
+    if (pw === undefined) return undefined
+    return {
+      run: (parts) =>
+        new Promise<TriePartResult[]>((resolve, reject) => {
+          const id = this.nextId++
+          pw.handlers.set(id, (r) => {
+            if (r.ok && r.kind === 'trie') resolve(r.results)
+            else reject(new Error(r.ok ? `unexpected reply ${r.kind}` : r.error))
+            return true
+          })
+          pw.worker.postMessage({ type: 'trie', id, parts } satisfies WorkerMessage)
+        }),
+    }
   }
 
   /** The block's RLP, kept for the block at hand (prepare and speculate both send it). */
@@ -493,6 +515,7 @@ export class ParallelExecutor implements Executor {
     const base = isSyncReader(req.base) ? viaGetSync(req.base) : req.base
     const flat = await flatReaderAt(req.base, parent.hash())
     const { overlay, stateManager } = openBlockState(base, parent.stateRoot, flat)
+    stateManager.trieHelper = this.trieHelper()
     const common = blockCommon(req)
     const vm = await createVM({ common, stateManager, blockchain: new AncestorHashes(parent, req.headerByHash) })
     const share = this.opts.share !== false
@@ -529,6 +552,7 @@ export class ParallelExecutor implements Executor {
     // Cache misses read the flat tables when they describe the parent (no trie walk per read).
     const flat = await flatReaderAt(req.base, parent.hash())
     const { overlay, stateManager } = openBlockState(base, parent.stateRoot, flat)
+    stateManager.trieHelper = this.trieHelper()
     const common = blockCommon(req)
     const vm = await createVM({ common, stateManager, blockchain: new AncestorHashes(parent, req.headerByHash) })
     journalEvmBalCheckpoints(vm.evm) // EIP-7928: no deep copy of the access list per call frame

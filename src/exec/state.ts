@@ -29,6 +29,7 @@ import { isSyncReader, type KVReader, type SyncKVReader } from '../db/interface.
 import { key, metaKey, MetaKey, Prefix } from '../db/keys.ts'
 import { Overlay } from '../db/overlay.ts'
 import { TrieNodeDB } from '../db/trie-db.ts'
+import { updateTries, type TrieHelper } from './split-root.ts'
 import { type NodeGetter, updateTrie, type TrieChange } from '../db/trie-batch.ts'
 import type { AccountDiff, SlotDiff, StateDiff } from './outcome.ts'
 
@@ -85,6 +86,8 @@ export class FlatReadStateManager extends MerkleStateManager {
   private readonly parentAccounts = new Map<string, Uint8Array | null>()
   private readonly parentSlots = new Map<string, Uint8Array>()
   private flushed = false
+  /** Takes part of the state root's trie updates on another thread (the parallel executor sets it; split-root.ts). */
+  trieHelper: TrieHelper | undefined
 
   /** The account's parent value as first loaded (undefined: never loaded before the flush). */
   parentAccount(address: Address): Uint8Array | null | undefined {
@@ -257,11 +260,20 @@ export class FlatReadStateManager extends MerkleStateManager {
       if (changes === undefined) storage.set(addressHex, (changes = []))
       changes.push({ key: keccak256(unprefixedHexToBytes(keyHex)), value: decoded.length > 0 ? RLP.encode(decoded) : null })
     }
+    const syncGet = store?.syncNodeGetter()
+    const pending: { address: Address; account: Account; changes: TrieChange[] }[] = []
     for (const [addressHex, changes] of storage) {
       const address = createAddressFromString(`0x${addressHex}`)
       const account = await this.getAccount(address)
-      if (account === undefined) continue
-      const { root, nodes } = await updateTrie(readStored, account.storageRoot, changes)
+      if (account !== undefined) pending.push({ address, account, changes })
+    }
+    // With synchronous reads the updates run together, part of them on the helper's thread if one is set.
+    const results =
+      syncGet !== undefined
+        ? await updateTries(syncGet, pending.map((p) => ({ root: p.account.storageRoot, changes: p.changes })), this.trieHelper)
+        : undefined
+    for (const [k, { address, account, changes }] of pending.entries()) {
+      const { root, nodes } = results?.[k] ?? (await updateTrie(readStored, account.storageRoot, changes))
       for (const [h, enc] of nodes) await writeStored(h, enc)
       // ethereumjs keeps a trie object per account (keyed by the hashed address) at the old root.
       delete this._storageTries[bytesToUnprefixedHex(keccak256(address.bytes))]
@@ -278,7 +290,10 @@ export class FlatReadStateManager extends MerkleStateManager {
     // Writes stay in the checkpoint while one is open (a reverted block drops them with it).
     const checkpoints = (nodeDb as unknown as { checkpoints?: { keyValueMap: Map<string, unknown> }[] }).checkpoints
     const direct = store !== undefined && Array.isArray(checkpoints) && checkpoints.every((c) => c.keyValueMap.size === 0)
-    const { root, nodes } = await updateTrie(direct ? readStored : (h) => nodeDb.get(h), this._trie.root(), accounts)
+    const { root, nodes } =
+      direct && syncGet !== undefined
+        ? (await updateTries(syncGet, [{ root: this._trie.root(), changes: accounts }], this.trieHelper))[0]!
+        : await updateTrie(direct ? readStored : (h) => nodeDb.get(h), this._trie.root(), accounts)
     for (const [h, enc] of nodes) await (direct && checkpoints!.length === 0 ? writeStored(h, enc) : nodeDb.put(h, enc))
     this._trie.root(root)
   }

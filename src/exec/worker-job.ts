@@ -2,6 +2,7 @@
 // every worker job needs: the block decoded once per block, its transactions decoded lazily, the
 // chain's Common rebuilt once per chain, replies batched, and the per-transaction gate (the block
 // is over, or the main thread has reached the transaction).
+import type { TriePart, TriePartResult } from './split-root.ts'
 import type { MessagePort } from 'node:worker_threads'
 import { Block, createBlockHeaderFromBytesArray } from '@ethereumjs/block'
 import { createTxFromBlockBodyData, type TypedTransaction } from '@ethereumjs/tx'
@@ -81,12 +82,15 @@ export type SpecReply =
   | { id: number; ok: true; kind: 'traces'; indices: number[]; traces: (TxTrace | null)[]; pubkeys: (Uint8Array | null)[] }
   | { id: number; ok: true; kind: 'effects'; indices: number[]; effects: (TxEffects | null)[]; pubkeys: (Uint8Array | null)[] }
   | { id: number; ok: true; kind: 'done'; busyMs: number; traceBytes: number }
+  | { id: number; ok: true; kind: 'trie'; results: TriePartResult[] }
   | { id: number; ok: false; error: string }
 
 export type WorkerMessage =
   | { type: 'init'; kvPath: string }
   | ({ type: 'senders' } & SendersJob)
   | ({ type: 'job' } & SpecJob)
+  /** Part of a block's state-root trie updates (split-root.ts), read from this worker's store. */
+  | { type: 'trie'; id: number; parts: TriePart[] }
 
 /** BLOCKHASH is not served in workers: a transaction that asks for it is re-executed on the main thread. */
 export const noBlockchain: EVMMockBlockchainInterface = {

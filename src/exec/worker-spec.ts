@@ -7,6 +7,8 @@ import { parentPort } from 'node:worker_threads'
 import type { EVM } from '@ethereumjs/evm'
 import { createVM, runTx } from '@ethereumjs/vm'
 import { LevelKV } from '../db/level.ts'
+import { key, Prefix } from '../db/keys.ts'
+import { runTriePart } from './split-root.ts'
 import { BalStateManager, BalView } from './bal-view.ts'
 import { callArgs, encodeValue, hasTxEvmFields, TraceRecorder, traceSize, txEvmFields, type TxTrace } from './parallel-trace.ts'
 import { installJumpdestCache, jumpdestStats } from './jumpdest-cache.ts'
@@ -135,6 +137,13 @@ async function handle(msg: WorkerMessage): Promise<void> {
         fail(msg.id, err)
       }
       return
+    case 'trie': {
+      const store = kv
+      if (store === undefined) return fail(msg.id, new Error('no store'))
+      const get = (h: Uint8Array) => store.getSync(key(Prefix.TrieNode, h))
+      post({ id: msg.id, ok: true, kind: 'trie', results: msg.parts.map((part) => runTriePart(get, part)) })
+      return
+    }
     case 'job': {
       const port = msg.port
       const reply = port !== undefined ? (r: SpecReply): void => port.postMessage(r) : post

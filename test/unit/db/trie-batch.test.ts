@@ -5,7 +5,7 @@ import t from 'tap'
 import type { Test } from 'tap'
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { bytesToHex, bytesToUnprefixedHex, equalsBytes, KECCAK256_RLP, MapDB, ValueEncoding } from '@ethereumjs/util'
-import { updateTrie, updateTrieSync, type TrieChange } from '../../../src/db/trie-batch.ts'
+import { firstNibble, joinTrieChildren, updateTrie, updateTrieChildren, updateTrieSync, type TrieChange } from '../../../src/db/trie-batch.ts'
 import { StorageError } from '../../../src/db/errors.ts'
 
 /** Small deterministic PRNG (mulberry32) so failures replay. */
@@ -156,4 +156,42 @@ t.test('a missing node is a StorageError, not a wrong root', async (t) => {
   const { trie } = await seeded(r, 32, 30)
   const empty = new MapDB<string, Uint8Array>()
   await t.rejects(updateTrie(getter(empty), trie.root(), [{ key: new Uint8Array(32), value: Uint8Array.of(1) }]), StorageError)
+})
+
+t.test('a split update (two parts by first nibble, joined) gives the whole update\'s root and nodes', async (t) => {
+  let joined = 0
+  let folded = 0
+  for (let seed = 500; seed < 560; seed++) {
+    const r = rng(seed)
+    const n = [0, 1, 2, 5, 40, 300][seed % 6]!
+    const { db, trie, keys } = await seeded(r, 32, n)
+    const before = trie.root()
+    const snapshot = new Map((db as unknown as { _database: Map<string, Uint8Array> })._database)
+    const get = (h: Uint8Array) => snapshot.get(bytesToUnprefixedHex(h))
+    const changes: TrieChange[] = []
+    for (let i = 0; i < 1 + Math.floor(r() * 60); i++) {
+      const x = r()
+      if (x < 0.4 && keys.length > 0) changes.push({ key: keys[Math.floor(r() * keys.length)]!, value: null })
+      else changes.push({ key: randomKey(r, 32), value: bytes(r, 1 + Math.floor(r() * 40)) })
+    }
+    const whole = updateTrieSync(get, before, changes)
+    const owned = Math.floor(r() * 0xffff) // part A's nibbles; part B has the rest
+    const partOf = (c: TrieChange) => ((owned >> firstNibble(c)) & 1 ? 0 : 1)
+    const a = updateTrieChildren(get, before, changes.filter((c) => partOf(c) === 0), owned)
+    const b = updateTrieChildren(get, before, changes.filter((c) => partOf(c) === 1), 0xffff & ~owned)
+    const join = a !== undefined && b !== undefined ? joinTrieChildren([{ ...a, owned }, { ...b, owned: 0xffff & ~owned }]) : undefined
+    if (join === undefined) {
+      folded++
+      continue // the caller updates the trie whole: nothing to compare
+    }
+    joined++
+    if (!equalsBytes(join.root, whole.root)) {
+      t.fail(`seed ${seed}: split root ${bytesToHex(join.root)} vs whole ${bytesToHex(whole.root)}`)
+      continue
+    }
+    const splitNodes = new Set([...a!.nodes, ...b!.nodes, join.node].map(([h]) => bytesToHex(h)))
+    const missing = whole.nodes.filter(([h]) => !splitNodes.has(bytesToHex(h)) && !snapshot.has(bytesToUnprefixedHex(h)))
+    t.equal(missing.length, 0, `seed ${seed}: every new node of the whole update is among the split's`)
+  }
+  t.ok(joined > 20, `most change sets split (${joined} joined, ${folded} not splittable)`)
 })
