@@ -1,0 +1,83 @@
+// The parallelism page (/parallax, --http.parallax) in a real browser: headless Chromium (Debian's
+// `chromium` package, driven through puppeteer-core) loads it from a dev node with traffic; a
+// screenshot is taken; the DAG drawn for the latest block has exactly the nodes (transactions) and
+// edges (dependencies) that parallax_blockParallelism reports for it; and when a new block arrives
+// the page draws it on top without a reload.
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import puppeteer from 'puppeteer-core'
+import t from 'tap'
+import { CHROMIUM_MISSING, findChromium } from '../helpers/chromium.ts'
+import { startNodeProcess } from '../helpers/node-process.ts'
+import type { RpcClient } from '../helpers/rpc-client.ts'
+
+interface Report { number: number; hash: string; txCount: number; dependencies: number }
+
+/** Pools several transactions with dependencies (a same-sender chain, credits then a send) and mines them in one block. */
+async function blockWithTraffic(rpc: RpcClient, accounts: string[], round: number): Promise<Report> {
+  await rpc.call('evm_setAutomine', [false])
+  const send = (from: string, to: string, value: number): Promise<unknown> => rpc.call('eth_sendTransaction', [{ from, to, value: `0x${(value + round).toString(16)}` }])
+  for (let i = 0; i < 3; i++) await send(accounts[0]!, accounts[8]!, 1 + i) // chain through account 0's nonce and balance
+  await send(accounts[1]!, accounts[2]!, 5) // a credit to account 2 ...
+  await send(accounts[2]!, accounts[9]!, 7) // ... which then sends
+  await send(accounts[3]!, accounts[7]!, 9) // independent
+  await rpc.call('evm_mine', [])
+  const r = (await rpc.call('parallax_blockParallelism', ['latest'])) as Report
+  return r
+}
+
+t.test('the /parallax page draws the latest block\'s DAG and follows new blocks', async (t) => {
+  const chromium = findChromium()
+  if (chromium === undefined) {
+    t.fail(CHROMIUM_MISSING)
+    return
+  }
+  const node = await startNodeProcess(['node', '--dev', '--dev.period', '0', '--http.port', '0', '--authrpc.port', '0', '--http.parallax'])
+  t.teardown(() => node.stop())
+  const rpc = node.http!
+  const accounts = (await rpc.call('eth_accounts', [])) as string[]
+  const first = await blockWithTraffic(rpc, accounts, 0)
+  t.ok(first.txCount >= 6, `the block holds the traffic (${first.txCount} txs)`)
+  t.ok(first.dependencies >= 3, `with dependencies (${first.dependencies})`)
+
+  const profile = mkdtempSync(join(tmpdir(), 'parallax-chromium-'))
+  const browser = await puppeteer.launch({ executablePath: chromium, headless: true, userDataDir: profile, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'] })
+  t.teardown(async () => {
+    await browser.close()
+    try {
+      rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 })
+    } catch {
+      // Chromium's helpers may still write the profile: it stays in the temp dir
+    }
+  })
+  const page = await browser.newPage()
+  await page.setViewport({ width: 1100, height: 800 })
+  const url = node.http!.url.replace(/\/?$/, '/parallax?interval=300')
+  await page.goto(url, { waitUntil: 'load' })
+  // Page-side code as strings: the test is compiled without the DOM's types.
+  const latest = (n: number): Promise<unknown> => page.waitForFunction(`document.querySelector('section.block')?.getAttribute('data-number') === '${n}'`, { timeout: 30_000 })
+  await latest(first.number)
+  interface Drawn { number: string | null; hash: string | null; nodes: number; edges: number; blocks: number }
+  const drawn = async (): Promise<Drawn> =>
+    (await page.evaluate(`(() => {
+      const top = document.querySelector('section.block')
+      return { number: top.getAttribute('data-number'), hash: top.getAttribute('data-hash'), nodes: top.querySelectorAll('.dag-node').length, edges: top.querySelectorAll('.dag-edge').length, blocks: document.querySelectorAll('section.block').length }
+    })()`)) as Drawn
+  const d1 = await drawn()
+  t.equal(d1.hash, first.hash, 'the latest block is drawn on top')
+  t.equal(d1.nodes, first.txCount, 'one DAG node per transaction')
+  t.equal(d1.edges, first.dependencies, 'one DAG edge per dependency')
+  const shots = process.env['PARALLAX_SCREENSHOT_DIR'] ?? profile
+  const shot = join(shots, 'parallax-page.png')
+  await page.screenshot({ path: shot, fullPage: true })
+  t.ok(statSync(shot).size > 5_000, 'a screenshot was taken')
+
+  const second = await blockWithTraffic(rpc, accounts, 1)
+  await latest(second.number)
+  const d2 = await drawn()
+  t.equal(d2.hash, second.hash, 'the new block appears without a reload')
+  t.equal(d2.nodes, second.txCount)
+  t.equal(d2.edges, second.dependencies)
+  t.ok(d2.blocks >= 2, 'earlier blocks stay listed below')
+})
