@@ -17,7 +17,7 @@ interface Report { number: number; hash: string; txCount: number; dependencies: 
 /** Pools several transactions with dependencies (a same-sender chain, credits then a send) and mines them in one block. */
 async function blockWithTraffic(rpc: RpcClient, accounts: string[], round: number): Promise<Report> {
   await rpc.call('evm_setAutomine', [false])
-  const send = (from: string, to: string, value: number): Promise<unknown> => rpc.call('eth_sendTransaction', [{ from, to, value: `0x${(value + round).toString(16)}` }])
+  const send = (from: string, to: string, value: number): Promise<unknown> => rpc.call('eth_sendTransaction', [{ from, to, gas: '0x5208', value: `0x${(value + round).toString(16)}` }]) // gas given: no eth_estimateGas
   for (let i = 0; i < 3; i++) await send(accounts[0]!, accounts[8]!, 1 + i) // chain through account 0's nonce and balance
   await send(accounts[1]!, accounts[2]!, 5) // a credit to account 2 ...
   await send(accounts[2]!, accounts[9]!, 7) // ... which then sends
