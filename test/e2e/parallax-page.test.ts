@@ -41,6 +41,16 @@ t.test('the /parallax page draws the latest block\'s DAG and follows new blocks'
   t.ok(first.txCount >= 6, `the block holds the traffic (${first.txCount} txs)`)
   t.ok(first.dependencies >= 3, `with dependencies (${first.dependencies})`)
 
+  // Bad input gets a JSON-RPC error, keys come on request.
+  const err = async (params: unknown[]): Promise<number | undefined> => (await rpc.raw('parallax_blockParallelism', params)).error?.code
+  t.equal(await err([]), -32602, 'no block: invalid params')
+  t.equal(await err(['0xzz']), -32602, 'a bad block number: invalid params')
+  t.equal(await err(['latest', { keys: 'yes' }]), -32602, 'a bad option: invalid params')
+  t.equal(await err(['latest', { colour: true }]), -32602, 'an unknown option: invalid params')
+  t.equal(await err(['0xffff']), -32000, 'an unknown block: server error')
+  const withKeys = (await rpc.call('parallax_blockParallelism', [first.hash, { keys: true }])) as { transactions: { reads: { keys?: string[] } }[] }
+  t.ok(withKeys.transactions.every((x) => Array.isArray(x.reads.keys) && x.reads.keys.length > 0), 'by hash, with the keys')
+
   const profile = mkdtempSync(join(tmpdir(), 'parallax-chromium-'))
   const browser = await puppeteer.launch({ executablePath: chromium, headless: true, userDataDir: profile, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'] })
   t.teardown(async () => {
