@@ -43,6 +43,8 @@ export interface Report {
 }
 
 export const TOP_CONTRACTS = 15
+/** Blocks averaged per point of the speedup chart (at most; fewer for short ranges). */
+export const MOVING_AVERAGE = 20
 
 export function reportRow(b: BlockParallelismRpc): ReportRow {
   const hot = b.hotKeys[0]
@@ -58,7 +60,7 @@ export function reportRow(b: BlockParallelismRpc): ReportRow {
     txsWithDeps: b.txsWithDeps,
     bounds: b.bounds,
     speedup: b.achieved?.speedup ?? null,
-    hottest: hot === undefined ? null : `${hot.contract} ${hot.slot} (${hot.dependents})`,
+    hottest: hot === undefined ? null : `${hot.contract} ${hot.slot.length > 14 ? `${hot.slot.slice(0, 10)}…` : hot.slot} (${hot.dependents})`,
   }
 }
 
@@ -109,16 +111,18 @@ export async function renderCharts(r: Report): Promise<{ speedup: string; contra
     ...(['p2', 'p4', 'p8', 'p16'] as const).map((p) => ({ block: x.number, series: `bound P=${p.slice(1)}`, speedup: x.bounds[p] })),
     ...(x.speedup !== null ? [{ block: x.number, series: 'achieved', speedup: x.speedup }] : []),
   ])
+  const window = Math.max(1, Math.min(MOVING_AVERAGE, Math.floor(points.length / 40)))
   const speedup = await toSvg({
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: 'Achievable speedup per block (perfect scheduler, by gas)',
+    title: `Achievable speedup over time (perfect scheduler, by gas${window > 1 ? `; ${window}-block moving average` : ''})`,
     width: 720,
     height: 260,
     data: { values: points },
-    mark: { type: 'line', point: true, strokeWidth: 1.5 },
+    transform: [{ window: [{ op: 'mean', field: 'speedup', as: 'avg' }], frame: [-(window - 1), 0], groupby: ['series'], sort: [{ field: 'block' }] }],
+    mark: { type: 'line', strokeWidth: 1.5, interpolate: 'monotone' },
     encoding: {
       x: { field: 'block', type: 'quantitative', title: 'block', scale: { zero: false } },
-      y: { field: 'speedup', type: 'quantitative', title: 'speedup (x)' },
+      y: { field: 'avg', type: 'quantitative', title: 'speedup (x)' },
       color: { field: 'series', type: 'nominal', sort: ['bound P=2', 'bound P=4', 'bound P=8', 'bound P=16', 'achieved'], title: null },
     },
   })
@@ -130,7 +134,7 @@ export async function renderCharts(r: Report): Promise<{ speedup: string; contra
     data: { values: r.contracts },
     mark: 'bar',
     encoding: {
-      y: { field: 'contract', type: 'nominal', sort: '-x', title: null, axis: { labelFont: 'monospace' } },
+      y: { field: 'contract', type: 'nominal', sort: '-x', title: null, axis: { labelFont: 'monospace', labelLimit: 400 } },
       x: { field: 'dependents', type: 'quantitative', title: 'dependent transactions' },
     },
   })

@@ -2,7 +2,7 @@
 // and AMM traffic, creates, self-destructs, EIP-7702, coinbase readers, ...): the command finishes
 // with a progress bar and a self-contained HTML report with SVG charts, and the report's totals and
 // rows match parallax_blockParallelism's answers for the same blocks.
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { copyFile, mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
@@ -89,6 +89,8 @@ t.test(`parallax analyze over ${BLOCKS} blocks of the random differential chain`
     t.match(svg, /^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/, `${f} is an SVG document`)
     t.ok((await stat(join(dir, f))).size > 2_000, `${f} has content`)
   }
+  const keep = process.env['PARALLAX_REPORT_DIR'] // keep the report (the README's screenshot)
+  if (keep !== undefined) for (const f of ['report.html', 'report.speedup.svg', 'report.contracts.svg']) await copyFile(join(dir, f), join(keep, f))
   const report = JSON.parse(/<script type="application\/json" id="parallax-report">(.*?)<\/script>/s.exec(html)![1]!) as Report
   t.equal(report.rows.length, BLOCKS)
   t.match(html, new RegExp(`<tr class="totals"><td>total</td><td>${report.totals.txs}</td><td>${report.totals.gasUsed}</td>`), 'the table shows the totals')
