@@ -36,7 +36,7 @@ t.test('the /parallax page draws the latest block\'s DAG and follows new blocks'
     t.fail(CHROMIUM_MISSING)
     return
   }
-  const node = await startNodeProcess(['node', '--dev', '--dev.period', '0', '--http.port', '0', '--authrpc.port', '0', '--http.parallax'])
+  const node = await startNodeProcess(['node', '--dev', '--dev.period', '0', '--http.port', '0', '--authrpc.port', '0', '--http.parallax', '--metrics', '--metrics.port', '0'])
   t.teardown(() => node.stop())
   const rpc = node.http!
   const accounts = (await rpc.call('eth_accounts', [])) as string[]
@@ -89,6 +89,18 @@ t.test('the /parallax page draws the latest block\'s DAG and follows new blocks'
   t.equal(d2.nodes, second.txCount)
   t.equal(d2.edges, second.dependencies)
   t.ok(d2.blocks >= 2, 'earlier blocks stay listed below')
+
+  // The node's metrics analysed both blocks (the monitor of new blocks, in the call workers).
+  const line = node.logs().split('\n').find((l) => l.includes('"msg":"Metrics server started"'))!
+  const endpoint = (JSON.parse(line) as { endpoint: string }).endpoint
+  const scrape = async (): Promise<string> => (await fetch(endpoint)).text()
+  let text = await scrape()
+  for (let i = 0; i < 100 && !/parallax_parallelism_critical_path_ratio_count 2\b/.test(text); i++) {
+    await new Promise((r) => setTimeout(r, 200))
+    text = await scrape()
+  }
+  t.match(text, /parallax_parallelism_critical_path_ratio_count 2\b/, 'both blocks in the critical-path histogram')
+  t.match(text, /parallax_parallelism_contended_contract_dependents\{contract="0x[0-9a-f]{40}"\} \d+/, 'contended contracts exported')
   const shots = process.env['PARALLAX_SCREENSHOT_DIR'] ?? profile
   const shot = join(shots, 'parallax-page.png')
   await page.screenshot({ path: shot, fullPage: true })
