@@ -29,6 +29,11 @@ export async function recordBlock(req: ExecuteRequest, timeSequential: boolean):
 
 /** The report of `block` from its recording and this node's executor record (if any). */
 export function blockReport(block: Block, rec: Recording, executor: ExecutorRecord | undefined, opts: { keys: boolean }): BlockParallelismRpc {
+  return withExecutor(analyseRecording(block, rec, opts), executor, rec.sequentialMs)
+}
+
+/** The report from the recording alone (no executor facts): the DAG, paths, bounds, hot keys. Runs in the call worker. */
+export function analyseRecording(block: Block, rec: Recording, opts: { keys: boolean }): BlockParallelismRpc {
   const txs = rec.txs
   if (txs.length !== block.transactions.length) throw new Error(`recorded ${txs.length} transactions of ${block.transactions.length}`)
   const gas = txs.map((t) => t.gas)
@@ -40,11 +45,9 @@ export function blockReport(block: Block, rec: Recording, executor: ExecutorReco
     if (l === undefined) byTo.set(d.to, [{ tx: d.from, keys: d.keys }])
     else l.push({ tx: d.from, keys: d.keys })
   }
-  const runs = executor?.txs !== undefined && executor.txs.length === txs.length ? executor.txs : undefined
+  const set = (keys: readonly string[]) => ({ ...countKeys(keys), ...(opts.keys ? { keys: [...keys].sort() } : {}) })
   const transactions: TxParallelismRpc[] = txs.map((t, i) => {
     const tx = block.transactions[i]!
-    const run = runs?.[i]
-    const set = (keys: readonly string[]) => ({ ...countKeys(keys), ...(opts.keys ? { keys: [...keys].sort() } : {}) })
     return {
       index: i,
       hash: bytesToHex(tx.hash()) as Hex,
@@ -54,20 +57,49 @@ export function blockReport(block: Block, rec: Recording, executor: ExecutorReco
       reads: set(t.reads),
       writes: set(t.writes),
       dependsOn: byTo.get(i) ?? [],
-      execution: run === undefined ? null : run.how === 'own' ? 'main' : run.how,
-      worker: run === undefined ? null : run.worker,
-      timeMs: run?.ms ?? t.ms,
-      timeSource: run !== undefined ? 'executor' : 'reexecution',
+      execution: null,
+      worker: null,
+      timeMs: t.ms,
+      timeSource: 'reexecution',
     }
   })
-  const n = txs.length
+  return {
+    number: Number(block.header.number),
+    hash: bytesToHex(block.hash()) as Hex,
+    txCount: txs.length,
+    gasUsed: stats.total,
+    source: 'reexecution',
+    criticalPath: { gas: stats.criticalPath, gasPct: stats.criticalPathPct, txs: chain },
+    bounds: { p2: stats.bound['p2']!, p4: stats.bound['p4']!, p8: stats.bound['p8']!, p16: stats.bound['p16']! },
+    dependencies: deps.length,
+    txsWithDeps,
+    reexecutionRate: 0,
+    achieved: null,
+    hotKeys: hotKeys(deps, HOT_KEYS),
+    transactions,
+  }
+}
+
+/**
+ * The report with what this node's executor recorded about the block merged in (linear in the
+ * transactions: this part runs on the main thread). `sequentialMs`: the sequential re-execution's
+ * time, for the achieved speedup.
+ */
+export function withExecutor(r: BlockParallelismRpc, executor: ExecutorRecord | undefined, sequentialMs: number | undefined): BlockParallelismRpc {
+  if (executor === undefined) return r
+  const n = r.txCount
+  const runs = executor.txs !== undefined && executor.txs.length === n ? executor.txs : undefined
+  const transactions = runs === undefined ? r.transactions : r.transactions.map((tx, i): TxParallelismRpc => {
+    const run = runs[i]!
+    return { ...tx, execution: run.how === 'own' ? 'main' : run.how, worker: run.worker, timeMs: run.ms, timeSource: 'executor' }
+  })
   const achieved =
-    executor !== undefined && rec.sequentialMs !== undefined
+    sequentialMs !== undefined
       ? {
           mode: executor.mode,
           parallelMs: executor.totalMs,
-          sequentialMs: rec.sequentialMs,
-          speedup: executor.totalMs > 0 ? rec.sequentialMs / executor.totalMs : 0,
+          sequentialMs,
+          speedup: executor.totalMs > 0 ? sequentialMs / executor.totalMs : 0,
           mainThreadShare: n > 0 ? (executor.own + executor.reexecuted) / n : 0,
           mainShareGas: executor.mainShare,
           own: executor.own,
@@ -75,19 +107,5 @@ export function blockReport(block: Block, rec: Recording, executor: ExecutorReco
           reexecuted: executor.reexecuted,
         }
       : null
-  return {
-    number: Number(block.header.number),
-    hash: bytesToHex(block.hash()) as Hex,
-    txCount: n,
-    gasUsed: stats.total,
-    source: executor !== undefined ? 'executor' : 'reexecution',
-    criticalPath: { gas: stats.criticalPath, gasPct: stats.criticalPathPct, txs: chain },
-    bounds: { p2: stats.bound['p2']!, p4: stats.bound['p4']!, p8: stats.bound['p8']!, p16: stats.bound['p16']! },
-    dependencies: deps.length,
-    txsWithDeps,
-    reexecutionRate: executor !== undefined && n > 0 ? executor.reexecuted / n : 0,
-    achieved,
-    hotKeys: hotKeys(deps, HOT_KEYS),
-    transactions,
-  }
+  return { ...r, source: 'executor', reexecutionRate: n > 0 ? executor.reexecuted / n : 0, achieved, transactions }
 }

@@ -4,13 +4,16 @@
 import type { Block } from '@ethereumjs/block'
 import type { KVReader } from '../db/interface.ts'
 import type { ExecuteRequest } from '../exec/sequential.ts'
-import { recordBlock, type Recording } from './block.ts'
+import { analyseRecording, recordBlock } from './block.ts'
+import type { BlockParallelismRpc } from './types.ts'
 
 export interface ParallelismJob {
   method: 'parallax_blockParallelism'
   blockHash: Uint8Array
   /** Also time one sequential execution (only useful where the executor's record exists). */
   timeSequential: boolean
+  /** List each transaction's read and write keys. */
+  keys: boolean
   timeoutMs: number
   deadline: number
 }
@@ -25,10 +28,19 @@ export interface BlockSource {
 
 export class BlockGoneError extends Error {}
 
-export async function runParallelismJob(src: BlockSource, job: ParallelismJob): Promise<Recording> {
+/** What the worker answers: the report without the executor's facts, and the sequential time if asked for. */
+export interface ParallelismResult {
+  report: BlockParallelismRpc
+  sequentialMs?: number
+}
+
+export async function runParallelismJob(src: BlockSource, job: ParallelismJob): Promise<ParallelismResult> {
   const block = await src.blockByHash(job.blockHash)
   const parent = block === undefined ? undefined : await src.headerByHash(block.header.parentHash)
   if (block === undefined || parent === undefined) throw new BlockGoneError('block or its parent not found')
   const req: ExecuteRequest = { block, parent, base: src.base, headerByHash: src.headerByHash, common: src.common }
-  return recordBlock(req, job.timeSequential)
+  const rec = await recordBlock(req, job.timeSequential)
+  // The DAG is built here too (a hot key can give a block many edges): the main thread only merges.
+  const report = analyseRecording(block, rec, { keys: job.keys })
+  return rec.sequentialMs !== undefined ? { report, sequentialMs: rec.sequentialMs } : { report }
 }

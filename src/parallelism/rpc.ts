@@ -1,7 +1,7 @@
 // parallax_blockParallelism(block [, {keys}]): one block's conflict DAG and what limits its
 // parallelism (types.ts has the answer's shape). The main thread only resolves the block and merges
-// the executor's record; the re-execution that records every transaction's reads and writes is a job
-// for the RPC call workers (job.ts), and its recording is cached per block.
+// the executor's record; the re-execution that records every transaction's reads and writes, and the
+// DAG built from them, are a job for the RPC call workers (job.ts), whose answer is cached per block.
 import { bytesToHex } from '@ethereumjs/util'
 import type { Chain } from '../chain/chain.ts'
 import { InvalidParamsError } from '../rpc/errors.ts'
@@ -10,7 +10,8 @@ import { arg, blockNumberOrHashJSON, checkArity, optArg, type BlockNumberOrHash 
 import { ChainReader } from '../rpc/eth/resolve.ts'
 import { ServerError } from '../rpc/eth/errors.ts'
 import type { RpcHandler } from '../rpc/types.ts'
-import { blockReport, type Recording } from './block.ts'
+import { blockReport, withExecutor } from './block.ts'
+import type { ParallelismResult } from './job.ts'
 import type { ExecutorRecords } from './records.ts'
 import type { BlockParallelismRpc } from './types.ts'
 
@@ -22,7 +23,7 @@ export interface ParallaxMethodsContext {
   records?: ExecutorRecords
   /** How long one block's re-execution may take (ms). */
   timeoutMs?: number
-  /** Recordings kept (blocks). */
+  /** Analyses kept (per block and options). */
   cacheSize?: number
 }
 
@@ -46,15 +47,15 @@ export type BlockParallelism = (block: BlockNumberOrHash, opts?: BlockParallelis
 
 export function createParallelism(ctx: ParallaxMethodsContext): { analyse: BlockParallelism; methods: Map<string, RpcHandler> } {
   const reader = new ChainReader(ctx.chain)
-  const cache = new Map<string, Promise<Recording>>()
+  const cache = new Map<string, Promise<ParallelismResult>>()
   const capacity = ctx.cacheSize ?? 64
   const timeoutMs = ctx.timeoutMs ?? DEFAULT_PARALLELISM_TIMEOUT_MS
 
-  const recording = (hash: Uint8Array, timeSequential: boolean): Promise<Recording> => {
-    const key = `${bytesToHex(hash)}:${timeSequential}`
+  const analysis = (hash: Uint8Array, timeSequential: boolean, keys: boolean): Promise<ParallelismResult> => {
+    const key = `${bytesToHex(hash)}:${timeSequential}:${keys}`
     let p = cache.get(key)
     if (p === undefined) {
-      p = ctx.calls.run({ method: 'parallax_blockParallelism', blockHash: hash, timeSequential, timeoutMs, deadline: Date.now() + timeoutMs }) as Promise<Recording>
+      p = ctx.calls.run({ method: 'parallax_blockParallelism', blockHash: hash, timeSequential, keys, timeoutMs, deadline: Date.now() + timeoutMs }) as Promise<ParallelismResult>
       p.catch(() => cache.delete(key)) // a failure is not remembered
       cache.set(key, p)
       while (cache.size > capacity) cache.delete(cache.keys().next().value!)
@@ -67,8 +68,9 @@ export function createParallelism(ctx: ParallaxMethodsContext): { analyse: Block
     if (block === undefined) throw new ServerError('block not found')
     const hash = block.hash()
     const executor = ctx.records?.get(hash)
-    const rec = block.transactions.length === 0 ? { txs: [] } : await recording(hash, executor !== undefined)
-    return blockReport(block, rec, executor, opts)
+    if (block.transactions.length === 0) return blockReport(block, { txs: [] }, executor, opts)
+    const res = await analysis(hash, executor !== undefined, opts.keys)
+    return withExecutor(res.report, executor, res.sequentialMs)
   }
 
   const methods = new Map<string, RpcHandler>([

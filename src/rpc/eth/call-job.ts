@@ -12,11 +12,10 @@ import { ExecutionTimeoutError, RevertError, ServerError } from './errors.ts'
 import { estimateGas } from './estimate.ts'
 import { applyMessage, EvmTimeoutError, MessageError, prepareCall, type CallContext } from './evm-call.ts'
 import { toData, toQuantity, type Hex } from './params.ts'
-import type { Recording } from '../../parallelism/block.ts'
-import { BlockGoneError, runParallelismJob, type BlockSource, type ParallelismJob } from '../../parallelism/job.ts'
+import { BlockGoneError, runParallelismJob, type BlockSource, type ParallelismJob, type ParallelismResult } from '../../parallelism/job.ts'
 
 export type CallMethod = 'eth_call' | 'eth_estimateGas' | 'eth_createAccessList'
-export type CallJobResult = Hex | AccessListResult | Recording
+export type CallJobResult = Hex | AccessListResult | ParallelismResult
 
 /** A job for the call workers: an EVM call, or parallax_blockParallelism's recorded re-execution. */
 export type CallJob = EvmCallJob | ParallelismJob

@@ -4,7 +4,6 @@
 // worker's job over the block's store, then the report).
 import { bytesToHex } from '@ethereumjs/util'
 import t from 'tap'
-import { blockReport } from '../../../src/parallelism/block.ts'
 import { runParallelismJob } from '../../../src/parallelism/job.ts'
 import { gasDeps } from '../../bench/deps.ts'
 import { AMSTERDAM_ROW, ROWS, rowWorkload } from '../../bench/rows.ts'
@@ -20,11 +19,10 @@ for (const name of ROWS) {
     const bench = await gasDeps(bb.request())
     const req = bb.request()
     const hash = bytesToHex(req.block.hash())
-    const rec = await runParallelismJob(
+    const { report: r } = await runParallelismJob(
       { common: req.common, headerByHash: req.headerByHash, base: bb.kv, blockByHash: async (h) => (bytesToHex(h) === hash ? req.block : undefined) },
-      { method: 'parallax_blockParallelism', blockHash: req.block.hash(), timeSequential: false, timeoutMs: 0, deadline: Infinity },
+      { method: 'parallax_blockParallelism', blockHash: req.block.hash(), timeSequential: false, keys: false, timeoutMs: 0, deadline: Infinity },
     )
-    const r = blockReport(req.block, rec, undefined, { keys: false })
     t.equal(r.txCount, bb.txCount)
     t.ok(r.txCount > 1, `${r.txCount} transactions`)
     t.equal(r.gasUsed, bench.byGas.total, 'total gas')
