@@ -1,7 +1,7 @@
 // The parallelism page, served at /parallax on the --http port when --http.parallax is given: the
 // last blocks as they arrive, each with its conflict DAG (laid out by dagre, drawn as SVG: one
 // `.dag-node` per transaction, one `.dag-edge` per dependency), bars of the bounds at P = 2..16 and
-// of the achieved speedup, and the hot contracts. It reads only parallax_blockParallelism (polling
+// of the achieved speedup, and the hot contracts (`.hot-contract`). It reads only parallax_blockParallelism (polling
 // "latest"), so it works against any node serving that method: `/parallax?rpc=<url>` points it at
 // another one (a replica; that node needs --http.corsdomain for this page's origin).
 import { readFileSync } from 'node:fs'
@@ -106,11 +106,21 @@ function render() {
     const row = document.createElement('div')
     row.className = 'row'
     row.append(drawDag(b), drawBars(b))
+    // Hot contracts: the transactions that waited on each contract (any of its keys), most first.
+    const per = new Map()
+    for (const tx of b.transactions) for (const d of tx.dependsOn) for (const k of d.keys) {
+      const c = k.slice(0, k.indexOf('.'))
+      if (!per.has(c)) per.set(c, new Set())
+      per.get(c).add(tx.index)
+    }
     const hot = document.createElement('ol')
     hot.className = 'hot'
-    for (const k of b.hotKeys.slice(0, 5)) {
+    hot.title = 'contracts (accounts) transactions waited on: dependent transactions; hottest key'
+    for (const [c, s] of [...per].sort((x, y) => y[1].size - x[1].size).slice(0, 5)) {
       const li = document.createElement('li')
-      li.textContent = k.contract + ' ' + (k.slot.length > 12 ? k.slot.slice(0, 10) + '…' : k.slot) + ': ' + k.dependents
+      const key = b.hotKeys.find((k) => k.contract === c)
+      li.textContent = c + ': ' + s.size + ' waiting' + (key ? ' (' + (key.slot.length > 12 ? key.slot.slice(0, 10) + '…' : key.slot) + ')' : '')
+      li.className = 'hot-contract'
       hot.append(li)
     }
     row.append(hot)
@@ -141,7 +151,7 @@ export function parallaxPages(): Map<string, StaticPage> {
   const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Parallax · parallelism</title><style>${STYLE}</style></head>
 <body><h1>Parallax · block parallelism</h1><div id="status">loading…</div>
-<div class="facts">Nodes: transactions (blue: replayed from a worker, orange: run on the main thread, red: re-executed, grey: not run in parallel here). Edges: read-after-write dependencies. Bars: a perfect scheduler's speedup bound at P threads (by gas) and this node's achieved speedup.</div>
+<div class="facts">Nodes: transactions (blue: replayed from a worker, orange: run on the main thread, red: re-executed, grey: not run in parallel here). Edges: read-after-write dependencies. Bars: a perfect scheduler's speedup bound at P threads (by gas) and this node's achieved speedup. Lists: the contracts transactions waited on most.</div>
 <div id="blocks"></div>
 <script>${dagreBundle()}</script>
 <script>${SCRIPT}</script></body></html>`

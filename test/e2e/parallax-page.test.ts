@@ -12,7 +12,10 @@ import { CHROMIUM_MISSING, findChromium } from '../helpers/chromium.ts'
 import { startNodeProcess } from '../helpers/node-process.ts'
 import type { RpcClient } from '../helpers/rpc-client.ts'
 
-interface Report { number: number; hash: string; txCount: number; dependencies: number }
+interface Report { number: number; hash: string; txCount: number; dependencies: number; transactions: { dependsOn: { keys: string[] }[] }[] }
+
+/** Contracts (accounts) some transaction waited on. */
+const contended = (r: Report): number => new Set(r.transactions.flatMap((tx) => tx.dependsOn.flatMap((d) => d.keys.map((k) => k.split('.')[0])))).size
 
 /** Pools several transactions with dependencies (a same-sender chain, credits then a send) and mines them in one block. */
 async function blockWithTraffic(rpc: RpcClient, accounts: string[], round: number): Promise<Report> {
@@ -71,16 +74,18 @@ t.test('the /parallax page draws the latest block\'s DAG and follows new blocks'
   // Page-side code as strings: the test is compiled without the DOM's types.
   const latest = (n: number): Promise<unknown> => page.waitForFunction(`document.querySelector('section.block')?.getAttribute('data-number') === '${n}'`, { timeout: 30_000 })
   await latest(first.number)
-  interface Drawn { number: string | null; hash: string | null; nodes: number; edges: number; blocks: number }
+  interface Drawn { number: string | null; hash: string | null; nodes: number; edges: number; blocks: number; hot: number }
   const drawn = async (): Promise<Drawn> =>
     (await page.evaluate(`(() => {
       const top = document.querySelector('section.block')
-      return { number: top.getAttribute('data-number'), hash: top.getAttribute('data-hash'), nodes: top.querySelectorAll('.dag-node').length, edges: top.querySelectorAll('.dag-edge').length, blocks: document.querySelectorAll('section.block').length }
+      return { number: top.getAttribute('data-number'), hash: top.getAttribute('data-hash'), nodes: top.querySelectorAll('.dag-node').length, edges: top.querySelectorAll('.dag-edge').length, hot: top.querySelectorAll('.hot-contract').length, blocks: document.querySelectorAll('section.block').length }
     })()`)) as Drawn
   const d1 = await drawn()
   t.equal(d1.hash, first.hash, 'the latest block is drawn on top')
   t.equal(d1.nodes, first.txCount, 'one DAG node per transaction')
   t.equal(d1.edges, first.dependencies, 'one DAG edge per dependency')
+  t.equal(d1.hot, Math.min(5, contended(first)), 'the hot contracts listed')
+  t.ok(d1.hot > 0)
 
   const second = await blockWithTraffic(rpc, accounts, 1)
   await latest(second.number)
