@@ -2,7 +2,7 @@
 // `chromium` package, driven through puppeteer-core) loads it from a dev node with traffic; a
 // screenshot is taken; the DAG drawn for the latest block has exactly the nodes (transactions) and
 // edges (dependencies) that parallax_blockParallelism reports for it; and when a new block arrives
-// the page draws it on top without a reload.
+// the page draws it on top without a reload; pointed at another origin's RPC (?rpc=) it works the same.
 import { mkdtempSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -39,7 +39,7 @@ t.test('the /parallax page draws the latest block\'s DAG and follows new blocks'
     t.fail(CHROMIUM_MISSING)
     return
   }
-  const node = await startNodeProcess(['node', '--dev', '--dev.period', '0', '--http.port', '0', '--authrpc.port', '0', '--http.parallax', '--metrics', '--metrics.port', '0'])
+  const node = await startNodeProcess(['node', '--dev', '--dev.period', '0', '--http.port', '0', '--authrpc.port', '0', '--http.parallax', '--metrics', '--metrics.port', '0', '--http.corsdomain', '*'])
   t.teardown(() => node.stop())
   const rpc = node.http!
   const accounts = (await rpc.call('eth_accounts', [])) as string[]
@@ -94,6 +94,13 @@ t.test('the /parallax page draws the latest block\'s DAG and follows new blocks'
   t.equal(d2.nodes, second.txCount)
   t.equal(d2.edges, second.dependencies)
   t.ok(d2.blocks >= 2, 'earlier blocks stay listed below')
+
+  // Against another node (as against a replica): the page only calls parallax_blockParallelism, here
+  // at another origin (localhost instead of 127.0.0.1, allowed by --http.corsdomain).
+  const other = await browser.newPage()
+  await other.goto(`${url}&rpc=${encodeURIComponent(node.http!.url.replace('127.0.0.1', 'localhost'))}`, { waitUntil: 'load' })
+  await other.waitForFunction(`document.querySelector('section.block')?.getAttribute('data-hash') === '${second.hash}'`, { timeout: 30_000 })
+  t.pass('the page drew the latest block through another origin\'s RPC')
 
   // The node's metrics analysed both blocks (the monitor of new blocks, in the call workers).
   const line = node.logs().split('\n').find((l) => l.includes('"msg":"Metrics server started"'))!
