@@ -6,7 +6,6 @@ import { copyFile, mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PassThrough } from 'node:stream'
-import { decodeBlock } from '../../src/chain/decode.ts'
 import { genesisToJson } from '../../config/index.ts'
 import pino from 'pino'
 import t from 'tap'
@@ -21,7 +20,7 @@ import { Chain } from '../../src/chain/chain.ts'
 import { LevelKV } from '../../src/db/level.ts'
 import { SequentialExecutor } from '../../src/exec/sequential.ts'
 import { CHAINDATA } from '../../src/node/datadir.ts'
-import { startProducer } from '../helpers/mix-chain-producer.ts'
+import { MixChainProducer } from '../helpers/mix-chain-producer.ts'
 import { benchGenesis } from '../helpers/workloads/genesis.ts'
 import { MixChain } from '../helpers/workloads/random-mix.ts'
 
@@ -47,23 +46,29 @@ t.test(`parallax analyze over ${BLOCKS} blocks of the random differential chain`
   let txs = 0
   let t0 = performance.now()
   {
-    // As the node imports (Chain.insertBlock, the fast sequential executor), with LevelDB's
-    // synchronous reads as the differential runs use them (test/helpers/mix-chain-runner.ts).
+    // As a node that builds its own blocks: each MixChain draft sealed by the chain's executor (the
+    // fast sequential one, LevelDB's synchronous reads as the differential runs use them), then
+    // imported reusing that execution (Chain.rememberSealed, as the payload builder does).
     const store = await LevelKV.open(join(datadir, CHAINDATA), { multithreading: true })
     const kv = Object.create(store) as LevelKV
     kv.get = async (k) => store.getSync(k)
-    const mix = new MixChain(SEED)
-    const chain = await Chain.open({ kv, common: mix.common, executor: new SequentialExecutor(), logger: silent })
-    const source = startProducer(SEED)
+    const producer = new MixChainProducer(SEED)
+    const common = producer.mix.common
+    const executor = new SequentialExecutor()
+    const chain = await Chain.open({ kv, common, executor, logger: silent })
     try {
       for (let i = 0; i < BLOCKS; i++) {
-        const block = decodeBlock((await source.next()).rlp, mix.common)
+        const parent = chain.head
+        const { draft } = await producer.draft(parent)
+        const out = await executor.execute({ block: draft, parent, base: kv, headerByHash: (h) => chain.store.getHeader(h), common, generate: true })
+        const block = out.sealed!
+        chain.rememberSealed(block, out)
         const res = await chain.insertBlock(block, { setHead: true })
         if (res.status !== 'imported') throw new Error(`block ${block.header.number}: ${res.status} ${res.message ?? ''}`)
+        producer.accept(block.header)
         txs += block.transactions.length
       }
     } finally {
-      await source.close()
       await store.close()
     }
   }
