@@ -10,7 +10,7 @@ import { AMSTERDAM_ROW, ROWS, rowWorkload } from '../../bench/rows.ts'
 import { setupBenchBlock } from '../../bench/setup.ts'
 import { DEFAULT_SEED } from '../../helpers/workloads/named.ts'
 
-const GAS = 1_000_000n
+const GAS = 600_000n
 
 for (const name of ROWS) {
   t.test(name, async (t) => {
