@@ -124,8 +124,9 @@ export function startRpcServer(opts: RpcServerOptions): Promise<RpcServer> {
     }
     const headers: OutgoingHttpHeaders = allowOrigin ?? {}
     if (opts.http === false) return refuse(res, 404, RpcCode.InvalidRequest, 'not found: this port serves JSON-RPC over WebSocket only', headers)
-    const page = req.method === 'GET' && hostAllowed(req) ? opts.pages?.get(new URL(req.url ?? '/', 'http://x').pathname) : undefined
+    const page = req.method === 'GET' ? opts.pages?.get(new URL(req.url ?? '/', 'http://x').pathname) : undefined
     if (page !== undefined) {
+      if (!hostAllowed(req)) return refuse(res, 403, RpcCode.InvalidRequest, 'invalid host specified', headers)
       if (res.headersSent || res.destroyed) return
       res.writeHead(200, { ...headers, 'Content-Type': page.contentType, 'Content-Length': Buffer.byteLength(page.body), 'Cache-Control': 'no-cache' })
       return void res.end(page.body)
