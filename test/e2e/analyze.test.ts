@@ -100,6 +100,13 @@ t.test(`parallax analyze over ${BLOCKS} blocks of the random differential chain`
   t.equal(report.rows.length, BLOCKS)
   t.match(html, new RegExp(`<tr class="totals"><td>total</td><td>${report.totals.txs}</td><td>${report.totals.gasUsed}</td>`), 'the table shows the totals')
 
+  // Bad ranges: one Fatal line, exit 1.
+  for (const [args, why] of [[['--from', '1', '--to', '100000'], /past the head/], [['--from', '5', '--to', '4'], /expected 0 <= from <= to/], [['--from', 'x', '--to', '4'], /expected a block number/]] as const) {
+    const err = collect()
+    t.equal(await main(['analyze', '--datadir', datadir, ...args, '--out', join(dir, 'bad.html'), '--verbosity', '0'], { stdout: collect().stream, stderr: err.stream, handleSignals: false }), 1, `refused: ${args.join(' ')}`)
+    t.match(err.text(), why)
+  }
+
   // The per-block RPC answers, from the method itself over the same datadir (its call workers, as a node's).
   const node = await openDatadir(datadir, silent)
   const calls = startCallPool(node.chain, 2, silent)
