@@ -78,6 +78,8 @@ export interface NodeFlags {
   httpPort: number
   /** API namespaces served on --http. */
   httpApi: string[]
+  /** Serve the parallelism page at /parallax on the --http port (it calls parallax_blockParallelism). */
+  httpParallax: boolean
   /** Execute blocks (imports, payloads, and the sealing of built payloads) with the parallel executor. */
   execParallel: boolean
   /** Worker threads of the parallel executor (>= 1). */
@@ -110,6 +112,7 @@ export const NODE_DEFAULTS: NodeFlags = {
   httpAddr: '127.0.0.1',
   httpPort: 8545,
   httpApi: ['eth', 'net', 'web3'],
+  httpParallax: false,
   execParallel: true,
   execWorkers: Math.max(1, availableParallelism() - 1), // the main thread executes too (work sharing)
   metrics: false,
@@ -137,6 +140,7 @@ export function nodeOptions(): Option[] {
     new Option('--http.addr <ip>', 'HTTP JSON-RPC listening address').default(NODE_DEFAULTS.httpAddr),
     new Option('--http.port <port>', 'HTTP JSON-RPC listening port (0 = random)').argParser(intInRange(0, 65535)).default(NODE_DEFAULTS.httpPort),
     new Option('--http.api <list>', 'API namespaces offered over HTTP, comma separated').default(NODE_DEFAULTS.httpApi.join(',')),
+    new Option('--http.parallax', 'serve the parallelism page at /parallax on the HTTP port (adds the parallax namespace)').default(NODE_DEFAULTS.httpParallax),
     ...execOptions(),
     new Option('--metrics', 'serve Prometheus metrics (/metrics and /debug/metrics/prometheus)').default(NODE_DEFAULTS.metrics),
     new Option('--metrics.addr <ip>', 'metrics server listening address').default(NODE_DEFAULTS.metricsAddr),
@@ -239,6 +243,7 @@ export function parseNodeFlags(raw: Record<string, unknown>): NodeFlags {
     httpAddr: str(raw, 'http.addr', NODE_DEFAULTS.httpAddr),
     httpPort: num(raw, 'http.port', NODE_DEFAULTS.httpPort),
     httpApi: str(raw, 'http.api', NODE_DEFAULTS.httpApi.join(',')).split(',').map((s) => s.trim()).filter((s) => s !== ''),
+    httpParallax: flag(raw, 'http.parallax', NODE_DEFAULTS.httpParallax),
     ...parseExecFlags(raw),
     metrics: flag(raw, 'metrics', NODE_DEFAULTS.metrics),
     metricsAddr: str(raw, 'metrics.addr', NODE_DEFAULTS.metricsAddr),

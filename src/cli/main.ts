@@ -1,19 +1,21 @@
 // The `parallax` command line: parses flags with commander, builds the logger, and calls the command
 // entry points in src/node/commands.ts. Every failure ends as ONE line on stderr, `Fatal: <message>`,
 // and exit code 1 (geth style); the stack is printed only at --verbosity 4 and above.
-import { Command, CommanderError, Option } from 'commander'
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander'
 import type * as commands from '../node/commands.ts'
+import type * as analyze from '../parallelism/analyze.ts'
 import { ParallaxError } from '../util/errors.ts'
 import { createLogger, type Logger } from '../util/logger.ts'
 import { clientVersion, gitCommit, packageVersion } from '../util/version.ts'
 export { clientVersion, gitCommit, packageVersion }
-import { execOptions, GLOBAL_DEFAULTS, globalOptions, nodeOptions, parseExecFlags, parseGlobalFlags, parseNodeFlags, type GlobalFlags } from './flags.ts'
+import { execOptions, GLOBAL_DEFAULTS, globalOptions, intInRange, nodeOptions, parseExecFlags, parseGlobalFlags, parseNodeFlags, type GlobalFlags } from './flags.ts'
 
 
 export interface CliCommands {
   initCommand: typeof commands.initCommand
   importCommand: typeof commands.importCommand
   nodeCommand: typeof commands.nodeCommand
+  analyzeCommand: typeof analyze.analyzeCommand
 }
 
 /** Where the CLI writes, and what it calls; tests replace these. */
@@ -38,7 +40,7 @@ export async function main(argv: string[], io: CliIO = { stdout: process.stdout,
   const state: { verbosity: number } = { verbosity: GLOBAL_DEFAULTS.verbosity }
   const program = buildProgram(io, state)
   try {
-    if (argv.length === 0) throw new CommanderError(1, 'parallax.noCommand', "no command given: expected init, import or node (see 'parallax --help')")
+    if (argv.length === 0) throw new CommanderError(1, 'parallax.noCommand', "no command given: expected init, import, node or analyze (see 'parallax --help')")
     await program.parseAsync(argv, { from: 'user' })
     return 0
   } catch (err) {
@@ -71,6 +73,7 @@ function buildProgram(io: CliIO, state: { verbosity: number }): Command {
     initCommand: io.commands?.initCommand ?? (async (o) => (await load()).initCommand(o)),
     importCommand: io.commands?.importCommand ?? (async (o) => (await load()).importCommand(o)),
     nodeCommand: io.commands?.nodeCommand ?? (async (o) => (await load()).nodeCommand(o)),
+    analyzeCommand: io.commands?.analyzeCommand ?? (async (o) => (await import('../parallelism/analyze.ts')).analyzeCommand(o)),
   }
   const program = new Command('parallax')
     .description('Parallax: an Ethereum execution-layer client (Engine API, parallel EVM, LevelDB, libp2p)')
@@ -128,6 +131,23 @@ function buildProgram(io: CliIO, state: { verbosity: number }): Command {
     })
   })
 
+  program
+    .command('analyze')
+    .description('parallax_blockParallelism over a range of imported blocks, written as an HTML report with SVG charts')
+    .addOption(new Option('--from <n>', 'first block').argParser(blockNumberArg).makeOptionMandatory())
+    .addOption(new Option('--to <n>', 'last block').argParser(blockNumberArg).makeOptionMandatory())
+    .addOption(new Option('--out <file>', 'report file (the charts go next to it as <name>.speedup.svg and <name>.contracts.svg)').default('parallax-report.html'))
+    .addOption(new Option('--workers <n>', 'worker threads re-executing blocks (default: one per core)').argParser(intInRange(1, 256)))
+    .action(async (opts: { from: bigint; to: bigint; out: string; workers?: number }, cmd: Command) => {
+      const { flags, logger } = setup(cmd)
+      await withInterrupt(logger, io, async (signal) => {
+        const res = await cmds.analyzeCommand({ datadir: flags.datadir, from: opts.from, to: opts.to, out: opts.out, logger, progress: io.stderr, signal, ...(opts.workers !== undefined ? { workers: opts.workers } : {}) })
+        const t = res.report.totals
+        logger.info({ blocks: t.blocks, txs: t.txs, dependencies: t.dependencies, boundP2: Number(t.bound.p2.toFixed(3)), boundP16: Number(t.bound.p16.toFixed(3)) }, 'Analysis done')
+        io.stdout.write(`${res.files.html}\n${res.files.speedupSvg}\n${res.files.contractsSvg}\n`)
+      })
+    })
+
   const node = program.command('node').description('run the node')
   for (const opt of nodeOptions()) node.addOption(opt)
   node.action(async (opts: Record<string, unknown>, cmd: Command) => {
@@ -150,6 +170,13 @@ function buildProgram(io: CliIO, state: { verbosity: number }): Command {
     cmd.exitOverride().allowUnknownOption(false).allowExcessArguments(false)
   }
   return program
+}
+
+/** A block number argument (decimal or 0x-hex). */
+function blockNumberArg(value: string): bigint {
+  const v = value.trim()
+  if (!/^(\d+|0x[0-9a-fA-F]+)$/.test(v)) throw new InvalidArgumentError('expected a block number (decimal or 0x-hex)')
+  return BigInt(v)
 }
 
 /**

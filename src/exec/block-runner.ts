@@ -89,6 +89,14 @@ export interface EffectsCounters {
   lastTxAt: number
   /** Time in getStateRoot (the batched flush and hashing). */
   rootMs: number
+  /** Per transaction: how the main thread took it and its time there (parallelism reports). */
+  perTx: TxRun[]
+}
+
+/** One transaction on the main thread: ran it itself, applied a speculation, or re-executed after a failed check. */
+export interface TxRun {
+  how: 'own' | 'replayed' | 'reexecuted'
+  ms: number
 }
 
 /**
@@ -98,7 +106,7 @@ export interface EffectsCounters {
  */
 export async function runEffectsBlock(vm: VM, block: Block, source: EffectsSource, opts: { share: boolean }): Promise<{ result: RequestResult; counters: EffectsCounters }> {
   const lib = await vmInternals()
-  const c: EffectsCounters = { applied: 0, own: 0, reexecutions: 0, reasons: new Map(), ownGas: 0, appliedGas: 0, execMs: 0, applyMs: 0, waitMs: 0, firstTxAt: 0, lastTxAt: 0, rootMs: 0 }
+  const c: EffectsCounters = { applied: 0, own: 0, reexecutions: 0, reasons: new Map(), ownGas: 0, appliedGas: 0, execMs: 0, applyMs: 0, waitMs: 0, firstTxAt: 0, lastTxAt: 0, rootMs: 0, perTx: [] }
   const common = vm.common
   const header = block.header
   const sm = vm.stateManager as unknown as EffectsTarget
@@ -169,7 +177,9 @@ async function txLoop(vm: VM, block: Block, source: EffectsSource, sm: EffectsTa
   const txs = block.transactions
   const coinbase = header.coinbase
   for (let i = 0; i < txs.length; i++) {
-    if (i === 0) c.firstTxAt = performance.now()
+    const tTx = performance.now()
+    if (i === 0) c.firstTxAt = tTx
+    let how: TxRun['how'] = 'own'
     const tx = txs[i]!
     if (header.gasLimit < tx.gasLimit + gasUsed) throw new Error(`tx has a higher gas limit than the block (block ${header.number})`)
     source.progress(i)
@@ -188,13 +198,16 @@ async function txLoop(vm: VM, block: Block, source: EffectsSource, sm: EffectsTa
         res = await creditAndResult(vm, coinbase, fx, receiptGasUsed)
         c.applied++
         c.appliedGas += gas
+        how = 'replayed'
       } else {
+        how = 'reexecuted'
         c.reexecutions++
         c.reasons.set(i, refused)
         if (process.env['PARALLAX_TRACE_DEBUG'] !== undefined) process.stderr.write(`tx ${i}: effects refused: ${refused}\n`)
       }
       c.applyMs += performance.now() - t
     } else if (fx === null) {
+      how = 'reexecuted'
       c.reexecutions++
       c.reasons.set(i, 'no speculation')
     } else c.own++
@@ -212,6 +225,7 @@ async function txLoop(vm: VM, block: Block, source: EffectsSource, sm: EffectsTa
     bloom.or(res.bloom)
     receipts.push(res.receipt)
     encoded.push({ key: RLP.encode(i), value: encodeReceipt(res.receipt, tx.type) })
+    c.perTx.push({ how, ms: performance.now() - tTx })
   }
   c.lastTxAt = performance.now()
   const receiptsRoot = encoded.length === 0 ? KECCAK256_RLP : (await updateTrie(async () => undefined, KECCAK256_RLP, encoded)).root

@@ -3,6 +3,7 @@
 import type { EVM, EVMResult, EVMRunCallOpts } from '@ethereumjs/evm'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import type { VM } from '@ethereumjs/vm'
+import type { TxRun } from './block-runner.ts'
 import { callArgs, decodeResult, hasTxEvmFields, replayTrace, sameArgs, sameEncoded, setTxEvmFields, TraceMismatch, txEvmFields, type TxTrace } from './parallel-trace.ts'
 
 /** How long the main thread waits for one transaction's trace before running it itself. */
@@ -105,6 +106,8 @@ export interface ReplayCounters {
   /** performance.now() when the first transaction started and when the last one ended. */
   firstTxAt: number
   lastTxAt: number
+  /** Per transaction: how the main thread took it and its time there (parallelism reports). */
+  perTx: TxRun[]
 }
 
 export interface ReplayOptions {
@@ -122,16 +125,20 @@ export interface ReplayOptions {
  */
 export function installReplay(vm: VM, traces: TraceBoard, opts: ReplayOptions = {}): ReplayCounters {
   const share = opts.share !== false
-  const counters: ReplayCounters = { reexecutions: 0, reasons: new Map(), own: 0, ownGas: 0, replayGas: 0, replayMs: 0, execMs: 0, waitMs: 0, firstTxAt: 0, lastTxAt: 0 }
+  const counters: ReplayCounters = { reexecutions: 0, reasons: new Map(), own: 0, ownGas: 0, replayGas: 0, replayMs: 0, execMs: 0, waitMs: 0, firstTxAt: 0, lastTxAt: 0, perTx: [] }
   let gas = 0
   const evm = vm.evm as EVM
   const realRunCall = evm.runCall.bind(evm)
   let txIndex = -1
   let inTx = false
   let called = false
+  let txStart = 0
+  let how: TxRun['how'] = 'replayed'
   vm.events.on('beforeTx', (tx: TypedTransaction, resolve?: (result?: unknown) => void) => {
     txIndex++
-    if (txIndex === 0) counters.firstTxAt = performance.now()
+    txStart = performance.now()
+    how = 'replayed'
+    if (txIndex === 0) counters.firstTxAt = txStart
     inTx = true
     called = false
     gas = Number(tx.gasLimit) / 1e6
@@ -153,6 +160,7 @@ export function installReplay(vm: VM, traces: TraceBoard, opts: ReplayOptions = 
   })
   vm.events.on('afterTx', () => {
     counters.lastTxAt = performance.now()
+    counters.perTx.push({ how, ms: counters.lastTxAt - txStart })
     inTx = false
   })
   const timedCall = async (opts: EVMRunCallOpts): Promise<EVMResult> => {
@@ -166,6 +174,7 @@ export function installReplay(vm: VM, traces: TraceBoard, opts: ReplayOptions = 
   const reexecute = (opts: EVMRunCallOpts, why: string): Promise<EVMResult> => {
     counters.reexecutions++
     counters.reasons.set(txIndex, why)
+    how = 'reexecuted'
     return timedCall(opts)
   }
   evm.runCall = async (opts: EVMRunCallOpts): Promise<EVMResult> => {
@@ -174,6 +183,7 @@ export function installReplay(vm: VM, traces: TraceBoard, opts: ReplayOptions = 
     const index = txIndex
     let trace = traces.peek(index)
     if (trace === undefined && share) {
+      how = 'own'
       counters.own++
       counters.ownGas += gas
       return timedCall(opts)

@@ -46,7 +46,7 @@ import type { ExecutionOutcome } from './outcome.ts'
 import { installReplay, TraceBoard, type ReplayCounters } from './parallel-replay.ts'
 import type { TxTrace } from './parallel-trace.ts'
 import type { TxEffects } from './effects.ts'
-import { effectsEligible, runEffectsBlock, type EffectsSource } from './block-runner.ts'
+import { effectsEligible, runEffectsBlock, type EffectsSource, type TxRun } from './block-runner.ts'
 import { withSerialScavenge } from './gc-mode.ts'
 import type { TrieHelper, TriePartResult } from './split-root.ts'
 export { installReplay, TraceBoard, type ReplayCounters } from './parallel-replay.ts'
@@ -111,6 +111,10 @@ export interface ParallelProfile {
   /** Of afterMs: the state root (effects mode only; 0 otherwise) and the state diff. */
   rootMs: number
   diffMs: number
+  /** Effects mode (workers' recorded effects applied) or trace mode (runBlock with replayed calls). */
+  mode?: 'effects' | 'traces'
+  /** Per transaction (parallelism reports): how the main thread took it, its time there, and the worker its speculation was given to (-1: the main thread's share). */
+  txs?: (TxRun & { worker: number })[]
 }
 
 export interface ParallelStats {
@@ -428,7 +432,7 @@ export class ParallelExecutor implements Executor {
     const useFlat = await flatTablesAt(req.base, req.parent.hash())
     const board = new TraceBoard<TxTrace | TxEffects>(txs.length)
     const mode = this.opts.effects !== false && bal === undefined && effectsEligible(blockCommon(req), block, req.generate === true) ? 'effects' : 'traces'
-    const profile: ParallelProfile = { totalMs: 0, beforeMs: 0, txsMs: 0, afterMs: 0, execMs: 0, replayMs: 0, waitMs: 0, own: 0, replayed: 0, reexecuted: 0, workerMs: 0, traceBytes: 0, mainShare: share, rootMs: 0, diffMs: 0 }
+    const profile: ParallelProfile = { totalMs: 0, beforeMs: 0, txsMs: 0, afterMs: 0, execMs: 0, replayMs: 0, waitMs: 0, own: 0, replayed: 0, reexecuted: 0, workerMs: 0, traceBytes: 0, mainShare: share, rootMs: 0, diffMs: 0, mode }
     // Small batches: with sharing, a trace that arrives late is a transaction the main thread runs itself.
     const batch = Math.max(1, Math.min(this.opts.share === false ? 32 : 4, Math.ceil(txs.length / (pool.length * 8))))
     const finished: Promise<void>[] = []
@@ -501,7 +505,9 @@ export class ParallelExecutor implements Executor {
       pw.handlers.set(id, (r) => (handle(r), true))
       pw.worker.postMessage({ type: 'job', ...job, port: port2 } satisfies WorkerMessage, [port2])
     })
-    return { board, mode, splitIndex, workerGas, profile, done: Promise.all(finished).then(() => undefined) }
+    const workerOf = new Array<number>(txs.length).fill(-1)
+    runs.forEach((indices, w) => indices.forEach((i) => (workerOf[i] = w)))
+    return { board, mode, splitIndex, workerGas, workerOf, profile, done: Promise.all(finished).then(() => undefined) }
   }
 
   /** The sequential executor's body, with each transaction's top-level call replayed from its trace. */
@@ -540,7 +546,7 @@ export class ParallelExecutor implements Executor {
     const tDiff = performance.now()
     const stateDiff = await computeStateDiff(base, parent.stateRoot, stateManager, flat)
     const diffMs = performance.now() - tDiff
-    Object.assign(spec.profile, { execMs: c.execMs, replayMs: c.applyMs, waitMs: c.waitMs, own: c.own, replayed: c.applied, reexecuted: c.reexecutions, rootMs: c.rootMs, diffMs })
+    Object.assign(spec.profile, { execMs: c.execMs, replayMs: c.applyMs, waitMs: c.waitMs, own: c.own, replayed: c.applied, reexecuted: c.reexecutions, rootMs: c.rootMs, diffMs, txs: perTx(c.perTx, spec.workerOf) })
     return assembleOutcome(block, common, result, { stateDiff, writes: overlay.ops(), executor: 'parallel', reexecutions: c.reexecutions })
   }
 
@@ -575,6 +581,7 @@ export class ParallelExecutor implements Executor {
     const p = spec.profile
     Object.assign(p, { execMs: replay.execMs, replayMs: replay.replayMs, waitMs: replay.waitMs, own: replay.own, reexecuted: reexecutions })
     p.replayed = block.transactions.length - reexecutions - replay.own
+    p.txs = perTx(replay.perTx, spec.workerOf)
     return assembleOutcome(block, common, result, { stateDiff, writes: overlay.ops(), executor: 'parallel', reexecutions })
   }
 }
@@ -587,6 +594,8 @@ interface Speculation<T> {
   splitIndex: number
   /** Gas limits (millions) of the transactions given to workers. */
   workerGas: number
+  /** The worker each transaction's speculation was given to (-1: the main thread's share). */
+  workerOf: number[]
   profile: ParallelProfile
   counters?: Pick<ReplayCounters, 'ownGas' | 'replayGas' | 'firstTxAt' | 'lastTxAt'>
   /** Every worker has reported the end of its job. */
@@ -608,6 +617,10 @@ export function contiguousRuns(gas: readonly number[], from: number, parts: numb
     acc += gas[i]!
   }
   return runs
+}
+
+function perTx(runs: readonly TxRun[], workerOf: readonly number[]): (TxRun & { worker: number })[] {
+  return runs.map((r, i) => ({ ...r, worker: workerOf[i] ?? -1 }))
 }
 
 function blockCommon(req: ExecuteRequest): Common {

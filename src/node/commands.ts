@@ -194,7 +194,7 @@ export async function nodeCommand(opts: NodeOptions): Promise<void> {
       common: node.common,
       logger: log,
       authrpc: { addr: flags.authrpcAddr, port: flags.authrpcPort, jwtSecret: jwt.secret },
-      ...(http ? { http: { addr: flags.httpAddr, port: flags.httpPort, api: flags.httpApi, cors: flags.geth.httpCorsDomain, vhosts: flags.geth.httpVhosts } } : {}),
+      ...(http ? { http: { addr: flags.httpAddr, port: flags.httpPort, api: flags.httpApi, parallaxPage: flags.httpParallax, cors: flags.geth.httpCorsDomain, vhosts: flags.geth.httpVhosts } } : {}),
       ...(flags.ws.enabled ? { ws: { addr: flags.ws.addr, port: flags.ws.port, api: flags.ws.api, origins: flags.ws.origins } } : {}),
       ...(flags.dev ? { dev: { period: flags.devPeriod, keys: devKeys.map((k) => k.privateKey) } } : {}),
       ...(keystore !== undefined ? { keystore: { keys: keystore.unlocked, locked: keystore.locked } } : {}),

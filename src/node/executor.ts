@@ -7,6 +7,7 @@ import type { ExecutionOutcome } from '../exec/outcome.ts'
 import { ParallelExecutor } from '../exec/parallel.ts'
 import { SequentialExecutor, type ExecuteRequest, type Executor } from '../exec/sequential.ts'
 import type { ExecutionObservation, FallbackReason } from '../metrics/index.ts'
+import { ExecutorRecords } from '../parallelism/records.ts'
 
 /** The --exec.* flags. */
 export interface ExecSettings {
@@ -29,6 +30,8 @@ export interface ExecutionObserver {
 export class NodeExecutor implements Executor {
   readonly kind: Executor['kind']
   private readonly observers = new Set<ExecutionObserver>()
+  /** The parallel executor's profile of each block it ran in parallel, by hash (parallax_blockParallelism). */
+  readonly records = new ExecutorRecords()
 
   constructor(readonly inner: Executor) {
     this.kind = inner.kind
@@ -47,6 +50,9 @@ export class NodeExecutor implements Executor {
   async execute(req: ExecuteRequest): Promise<ExecutionOutcome> {
     const started = performance.now()
     const out = await this.inner.execute(req)
+    const profile = this.inner instanceof ParallelExecutor ? this.inner.lastProfile : undefined
+    // A sealed payload is imported under its sealed hash (the import reuses this execution).
+    if (profile !== undefined) this.records.add((out.sealed ?? req.block).hash(), profile)
     const e: ExecutionObservation = { executor: out.executor, seconds: (performance.now() - started) / 1000, reexecutions: out.reexecutions }
     for (const o of this.observers) o.observeExecution(e)
     return out

@@ -29,6 +29,10 @@ import { startP2P, type P2PNode } from '../p2p/index.ts'
 import { startStatusLoop } from './status.ts'
 import { createMetrics, startMetricsServer, type Metrics, type MetricsServer } from '../metrics/index.ts'
 import { NodeExecutor } from './executor.ts'
+import { ParallelismMetrics } from '../parallelism/metrics.ts'
+import { startParallelismMonitor } from '../parallelism/monitor.ts'
+import { parallaxPages } from '../parallelism/page.ts'
+import { createParallelism } from '../parallelism/rpc.ts'
 import { Resources } from './lifecycle.ts'
 
 export interface NodeServices {
@@ -37,7 +41,8 @@ export interface NodeServices {
   logger: Logger
   /** Engine API listener and its JWT secret. */
   authrpc: { addr: string; port: number; jwtSecret: Uint8Array }
-  http?: { addr: string; port: number; api: string[]; cors?: string[]; vhosts?: string[] }
+  /** parallaxPage: serve the parallelism page at /parallax (and the parallax namespace). */
+  http?: { addr: string; port: number; api: string[]; cors?: string[]; vhosts?: string[]; parallaxPage?: boolean }
   /** WebSocket JSON-RPC (--ws): subscriptions, filters and the same methods as HTTP; origins as geth's --ws.origins. */
   ws?: { addr: string; port: number; api: string[]; origins: string[] }
   /** --dev: block period and the unlocked accounts' private keys. */
@@ -177,28 +182,35 @@ async function startServices(s: NodeServices, opened: Resources): Promise<Runnin
   const live = createLiveRpc({ chain, pending: txpool.added, logger: logger.child({ module: 'rpc-live' }), getLogs: async (criteria) => ethMethods.get('eth_getLogs')!([criteria]) })
   opened.add('RPC subscriptions and filters', () => live.close())
   for (const [name, handler] of live.methods) ethMethods.set(name, handler)
+  const records = chain.executor instanceof NodeExecutor ? chain.executor.records : undefined
+  const parallelism = createParallelism({ chain, calls, ...(records !== undefined ? { records } : {}) })
+  if (metrics !== undefined) {
+    const pm = new ParallelismMetrics(metrics.registry)
+    const stopMonitor = startParallelismMonitor({ onHeadChange: (l) => chain.onHeadChange(l), analyse: parallelism.analyse, metrics: pm, ...(records !== undefined ? { records } : {}), logger })
+    opened.add('parallelism metrics', stopMonitor)
+  }
   const serverLimits = { maxBatch: limits.batchRequestLimit, maxBatchResponseBytes: limits.batchResponseMaxBytes, requestTimeoutMs: limits.requestTimeoutMs }
   const adminMethods = createAdminMethods({ chain, clientVersion: version, p2p: () => p2p })
   const txpoolMethods = createTxpoolMethods(txpool)
   for (const [k, v] of createDevRpcMethods({ chain, eth: ethMethods, ...(s.dev !== undefined ? { dev: { keys: s.dev.keys ?? [], driver: () => dev } } : {}), ...(s.keystore !== undefined ? { keystore: s.keystore } : {}) })) ethMethods.set(k, v)
-  const all = new Map<string, RpcHandler>([...ethMethods, ...txpoolMethods, ...adminMethods, ...engineMethods])
+  const all = new Map<string, RpcHandler>([...ethMethods, ...txpoolMethods, ...adminMethods, ...parallelism.methods, ...engineMethods])
   all.set('rpc_modules', rpcModulesMethod(all))
   const engineServer = await startRpcServer({ ...serverLimits, host: s.authrpc.addr, port: s.authrpc.port, methods: all, jwtSecret: s.authrpc.jwtSecret, websocket: { subscriptions: live.hub }, logger: logger.child({ server: 'authrpc' }), ...(metrics ? { onCall: metrics.onRpcCall } : {}) })
   logger.info({ url: engineServer.url }, 'Engine API started')
   opened.add('Engine API server', () => engineServer.close())
   let httpServer: RpcServer | undefined
   if (s.http !== undefined) {
-    const api = new Set([...s.http.api, ...(s.dev !== undefined ? DEV_NAMESPACES : [])])
-    const methods = new Map<string, RpcHandler>([...ethMethods, ...txpoolMethods, ...adminMethods].filter(([name]) => api.has(name.split('_')[0]!)))
+    const api = new Set([...s.http.api, ...(s.dev !== undefined ? DEV_NAMESPACES : []), ...(s.http.parallaxPage === true ? ['parallax'] : [])])
+    const methods = new Map<string, RpcHandler>([...ethMethods, ...txpoolMethods, ...adminMethods, ...parallelism.methods].filter(([name]) => api.has(name.split('_')[0]!)))
     methods.set('rpc_modules', rpcModulesMethod(methods))
-    httpServer = await startRpcServer({ ...serverLimits, host: s.http.addr, port: s.http.port, methods, cors: s.http.cors ?? [], ...(s.http.vhosts !== undefined ? { vhosts: s.http.vhosts } : {}), logger: logger.child({ server: 'http' }), ...(metrics ? { onCall: metrics.onRpcCall } : {}) })
+    httpServer = await startRpcServer({ ...serverLimits, host: s.http.addr, port: s.http.port, methods, cors: s.http.cors ?? [], ...(s.http.parallaxPage === true ? { pages: parallaxPages() } : {}), ...(s.http.vhosts !== undefined ? { vhosts: s.http.vhosts } : {}), logger: logger.child({ server: 'http' }), ...(metrics ? { onCall: metrics.onRpcCall } : {}) })
     logger.info({ url: httpServer.url, api: [...api].join(',') }, 'HTTP server started')
     opened.add('HTTP server', () => httpServer?.close())
   }
   let wsServer: RpcServer | undefined
   if (s.ws !== undefined) {
     const api = new Set(s.ws.api)
-    const methods = new Map<string, RpcHandler>([...ethMethods, ...txpoolMethods, ...adminMethods].filter(([name]) => api.has(name.split('_')[0]!)))
+    const methods = new Map<string, RpcHandler>([...ethMethods, ...txpoolMethods, ...adminMethods, ...parallelism.methods].filter(([name]) => api.has(name.split('_')[0]!)))
     const websocket = { origins: s.ws.origins, ...(api.has('eth') ? { subscriptions: live.hub } : {}) }
     if (httpServer !== undefined && s.ws.port !== 0 && s.ws.port === s.http?.port && s.ws.addr === s.http.addr) {
       httpServer.acceptWebSocket(websocket, methods) // geth: one listener when the ports are equal

@@ -36,6 +36,13 @@ export interface RpcServerOptions extends Omit<DispatcherOptions, 'logger'> {
   http?: boolean
   /** Clock in milliseconds since the epoch (tests); default Date.now. */
   now?: () => number
+  /** Static pages answered to GET by path (e.g. the parallelism page at /parallax); absent: GET is refused. */
+  pages?: ReadonlyMap<string, StaticPage>
+}
+
+export interface StaticPage {
+  contentType: string
+  body: string
 }
 
 export interface RpcServer {
@@ -117,6 +124,13 @@ export function startRpcServer(opts: RpcServerOptions): Promise<RpcServer> {
     }
     const headers: OutgoingHttpHeaders = allowOrigin ?? {}
     if (opts.http === false) return refuse(res, 404, RpcCode.InvalidRequest, 'not found: this port serves JSON-RPC over WebSocket only', headers)
+    const page = req.method === 'GET' ? opts.pages?.get(new URL(req.url ?? '/', 'http://x').pathname) : undefined
+    if (page !== undefined) {
+      if (!hostAllowed(req)) return refuse(res, 403, RpcCode.InvalidRequest, 'invalid host specified', headers)
+      if (res.headersSent || res.destroyed) return
+      res.writeHead(200, { ...headers, 'Content-Type': page.contentType, 'Content-Length': Buffer.byteLength(page.body), 'Cache-Control': 'no-cache' })
+      return void res.end(page.body)
+    }
     if (req.method !== 'POST') return refuse(res, 405, RpcCode.InvalidRequest, 'method not allowed: use POST', { ...headers, Allow: cors !== undefined ? 'POST, OPTIONS' : 'POST' })
     if (!hostAllowed(req)) return refuse(res, 403, RpcCode.InvalidRequest, 'invalid host specified', headers)
     const authError = authFailure(req)

@@ -3,23 +3,14 @@
 // an OPTIONS preflight) to the node's --http port. With --http.corsdomain naming the page's origin
 // the call succeeds; without it the browser refuses the response. The page reports back to the
 // static server, so the test reads what the browser saw.
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
+import { CHROMIUM_MISSING, findChromium } from '../helpers/chromium.ts'
 import { startNodeProcess } from '../helpers/node-process.ts'
-
-const CHROMIUM_CANDIDATES = ['chromium', 'chromium-browser', 'google-chrome']
-
-function findChromium(): string | undefined {
-  for (const name of CHROMIUM_CANDIDATES) {
-    const r = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' })
-    if (r.status === 0 && r.stdout.trim() !== '') return r.stdout.trim()
-  }
-  return undefined
-}
 
 interface PageServer {
   origin: string
@@ -88,7 +79,7 @@ async function browse(chromium: string, page: PageServer): Promise<string> {
 t.test('a page on another origin calls the node from headless Chromium', async (t) => {
   const chromium = findChromium()
   if (chromium === undefined) {
-    t.fail(`headless Chromium is missing: none of ${CHROMIUM_CANDIDATES.join(', ')} is on PATH. Install Debian's chromium package (apt-get update && apt-get install -y chromium); .ci/run installs it for CI`)
+    t.fail(CHROMIUM_MISSING)
     return
   }
 

@@ -83,13 +83,12 @@ export class MixChainProducer {
   }
 
   /**
-   * The next block, sealed by SequentialExecutor in `generate` mode (as the node seals payloads).
-   * Throws when a transaction is not valid in order (the generator lost track of the state).
+   * The next block's draft on `parent` (header roots empty: sealing fills them in) and what each
+   * transaction exercises. next() seals it here; a caller that seals it on its own store (the same
+   * state: the chain from the same seed) calls accept() with the sealed header instead.
    */
-  async next(): Promise<ProducedBlock> {
+  async draft(parent: BlockHeader): Promise<{ draft: Block; kinds: MixKind[] }> {
     const { mix, rng } = this
-    if (this.head === undefined) this.remember((await writeMixGenesis(this.kv, mix, this.spec)).header)
-    const parent = this.head!
     const txs = blockSize(rng)
     const next = mix.next({ txs, ...(rng.chance(FOCUS) ? { kinds: rng.pick(FOCUS_GROUPS) } : {}) })
     const common = mix.common.copy()
@@ -119,13 +118,30 @@ export class MixChainProducer {
       withdrawalsRoot: await genWithdrawalsTrieRoot(withdrawals),
     }
     const draft = createBlock({ header, transactions: next.txs, withdrawals }, { common, setHardfork: true })
+    return { draft, kinds: next.kinds }
+  }
+
+  /** A block of this chain sealed elsewhere from draft(): the next draft builds on it. */
+  accept(header: BlockHeader): void {
+    this.remember(header)
+  }
+
+  /**
+   * The next block, sealed by SequentialExecutor in `generate` mode (as the node seals payloads).
+   * Throws when a transaction is not valid in order (the generator lost track of the state).
+   */
+  async next(): Promise<ProducedBlock> {
+    if (this.head === undefined) this.remember((await writeMixGenesis(this.kv, this.mix, this.spec)).header)
+    const parent = this.head!
+    const { draft, kinds } = await this.draft(parent)
+    const rng = this.rng
     const headerByHash = async (h: Uint8Array): Promise<BlockHeader | undefined> => this.headers.get(bytesToHex(h))
-    const out = await this.sealer.execute({ block: draft, parent, base: this.kv, headerByHash, common: mix.common, generate: true })
+    const out = await this.sealer.execute({ block: draft, parent, base: this.kv, headerByHash, common: this.mix.common, generate: true })
     const sealed = out.sealed
     if (sealed === undefined) throw new Error('the sequential executor did not hand back the sealed block')
     await this.kv.batch(out.writes)
     this.remember(sealed.header)
-    return { rlp: sealed.serialize(), kinds: next.kinds, ...(rng.chance(DRAFTS) ? { draft: draft.serialize() } : {}) }
+    return { rlp: sealed.serialize(), kinds, ...(rng.chance(DRAFTS) ? { draft: draft.serialize() } : {}) }
   }
 }
 

@@ -12,11 +12,15 @@ import { ExecutionTimeoutError, RevertError, ServerError } from './errors.ts'
 import { estimateGas } from './estimate.ts'
 import { applyMessage, EvmTimeoutError, MessageError, prepareCall, type CallContext } from './evm-call.ts'
 import { toData, toQuantity, type Hex } from './params.ts'
+import { BlockGoneError, runParallelismJob, type BlockSource, type ParallelismJob, type ParallelismResult } from '../../parallelism/job.ts'
 
 export type CallMethod = 'eth_call' | 'eth_estimateGas' | 'eth_createAccessList'
-export type CallJobResult = Hex | AccessListResult
+export type CallJobResult = Hex | AccessListResult | ParallelismResult
 
-export interface CallJob {
+/** A job for the call workers: an EVM call, or parallax_blockParallelism's recorded re-execution. */
+export type CallJob = EvmCallJob | ParallelismJob
+
+export interface EvmCallJob {
   method: CallMethod
   args: TransactionArgs
   /** The block whose post-state the call runs on. */
@@ -38,11 +42,13 @@ export interface CallBackend {
   common: Common
   headerByHash: HeaderByHash
   stateAt(header: BlockHeader): Promise<MerkleStateManager>
+  /** Blocks and their store, for parallax_blockParallelism's re-execution (absent: the method is unavailable). */
+  blocks?: Pick<BlockSource, 'blockByHash' | 'base'>
 }
 
 const MAX_UINT64 = (1n << 64n) - 1n
 
-async function ethCall(cc: CallContext, job: CallJob, chainId: bigint): Promise<Hex> {
+async function ethCall(cc: CallContext, job: EvmCallJob, chainId: bigint): Promise<Hex> {
   const { args } = job
   callDefaults(args, job.gasCap === 0n ? MAX_UINT64 : job.gasCap, cc.header.baseFeePerGas, chainId)
   const msg = toMessage(args, cc.header.baseFeePerGas)
@@ -61,6 +67,15 @@ async function ethCall(cc: CallContext, job: CallJob, chainId: bigint): Promise<
 /** Runs `job`; throws the RpcError the method answers with (an EVM past its deadline: geth's timeout text). */
 export async function runCallJob(backend: CallBackend, job: CallJob): Promise<CallJobResult> {
   if (Date.now() > job.deadline) throw new ExecutionTimeoutError(job.timeoutMs)
+  if (job.method === 'parallax_blockParallelism') {
+    try {
+      if (backend.blocks === undefined) throw new ServerError('block re-execution is not available here')
+      return await runParallelismJob({ common: backend.common, headerByHash: backend.headerByHash, ...backend.blocks }, job)
+    } catch (err) {
+      if (err instanceof BlockGoneError) throw new ServerError(err.message)
+      throw err
+    }
+  }
   const header = await backend.headerByHash(job.headerHash)
   if (header === undefined) throw new ServerError('header not found')
   const state = await backend.stateAt(header)

@@ -1,9 +1,11 @@
-// A call worker (worker_threads): runs eth_call / eth_estimateGas / eth_createAccessList jobs, one at
+// A call worker (worker_threads): runs eth_call / eth_estimateGas / eth_createAccessList jobs (and
+// parallax_blockParallelism's re-executions), one at
 // a time, over the chain's LevelDB opened in this thread too (classic-level multithreading) and read
 // with synchronous gets, so RPC EVM work never runs on the thread that serves the Engine API.
 import { parentPort } from 'node:worker_threads'
 import { createBlockHeaderFromRLP, type BlockHeader } from '@ethereumjs/block'
 import { Common, type ChainConfig, type ParamsDict } from '@ethereumjs/common'
+import { ChainStore } from '../../db/chain-store.ts'
 import { viaGetSync } from '../../db/interface.ts'
 import { key, Prefix } from '../../db/keys.ts'
 import { LevelKV } from '../../db/level.ts'
@@ -33,7 +35,9 @@ async function openBackend(kvPath: string, data: CommonData): Promise<CallBacken
   const kv = await LevelKV.open(kvPath, { multithreading: true })
   const reader = viaGetSync(kv)
   const headers = new Map<string, BlockHeader>()
+  const store = new ChainStore(kv, common)
   return {
+    blocks: { blockByHash: (hash) => store.getBlock(hash), base: kv },
     common,
     async headerByHash(hash) {
       const k = Buffer.from(hash).toString('hex')

@@ -3,14 +3,14 @@
 // workers). The --rpc.evmtimeout deadline starts when the call arrives, so time spent waiting for a
 // free worker counts: a call never answers later than its limit (plus the pool's grace).
 import { blockOverridesJSON, stateOverrideJSON, transactionArgsJSON } from './call-args.ts'
-import type { CallMethod, CallJob } from './call-job.ts'
+import type { CallMethod, EvmCallJob } from './call-job.ts'
 import type { EthEnv, Methods } from './env.ts'
 import { arg, blockNumberOrHashJSON, checkArity, LATEST, optArg } from './params.ts'
 
 export function callMethods(env: EthEnv): Methods {
   const { reader, opts } = env
 
-  const job = async (method: CallMethod, params: unknown[]): Promise<CallJob> => {
+  const job = async (method: CallMethod, params: unknown[]): Promise<EvmCallJob> => {
     const arrived = Date.now()
     const args = arg(params, 0, transactionArgsJSON)
     const b = optArg(params, 1, blockNumberOrHashJSON) ?? LATEST
