@@ -33,7 +33,7 @@ interface Pending {
   reject: (e: Error) => void
   timer?: NodeJS.Timeout
   worker?: Slot
-  /** Queued while no worker had started yet: its deadline counts from the pool's start instead. */
+  /** Queued while no worker had started yet: its deadline counts from the first worker's start instead. */
   queuedAt?: number
 }
 
@@ -80,7 +80,7 @@ export class CallWorkerPool implements CallRunner {
       const p: Pending = { id: this.nextId++, job, resolve, reject }
       if (Number.isFinite(job.deadline)) {
         // Workers still starting (a cold node, a loaded machine) do not eat the job's time: its
-        // deadline is moved by the wait when a worker takes it (pump), as if it had arrived then.
+        // deadline is moved by the wait when the first worker is ready, as if it had arrived then.
         const starting = !this.slots.some((s) => s.ready)
         if (starting) p.queuedAt = Date.now()
         const wait = starting ? Math.max(STARTUP_WAIT_MS, job.deadline - Date.now()) : job.deadline - Date.now()
@@ -129,6 +129,7 @@ export class CallWorkerPool implements CallRunner {
   private onReply(slot: Slot, r: CallWorkerReply): void {
     if (r.id === READY_ID) {
       if (r.ok) {
+        if (!this.slots.some((x) => x.ready)) this.started_()
         slot.ready = true
         this.wake()
         this.pump()
@@ -168,6 +169,21 @@ export class CallWorkerPool implements CallRunner {
     }
   }
 
+  /**
+   * The first worker is ready: jobs that arrived before get their deadlines moved by the wait (the
+   * start does not count against them; waiting for a busy worker from now on does).
+   */
+  private started_(): void {
+    const now = Date.now()
+    for (const p of this.queue) {
+      if (p.queuedAt === undefined) continue
+      clearTimeout(p.timer)
+      p.job = { ...p.job, deadline: p.job.deadline + (now - p.queuedAt) }
+      p.queuedAt = undefined
+      p.timer = setTimeout(() => this.expire(p), Math.max(0, p.job.deadline - now))
+    }
+  }
+
   private pump(): void {
     for (const slot of this.slots) {
       if (!slot.ready || slot.retiring === true || slot.current !== undefined) continue
@@ -175,11 +191,6 @@ export class CallWorkerPool implements CallRunner {
       if (p === undefined) return
       slot.current = p
       p.worker = slot
-      if (p.queuedAt !== undefined) {
-        clearTimeout(p.timer)
-        p.job = { ...p.job, deadline: p.job.deadline + (Date.now() - p.queuedAt) }
-        p.timer = setTimeout(() => this.expire(p), Math.max(0, p.job.deadline - Date.now()))
-      }
       slot.worker.postMessage({ type: 'job', id: p.id, job: p.job } satisfies CallWorkerRequest)
     }
   }

@@ -111,3 +111,18 @@ t.test('a call that arrives while the workers are still starting is not timed ou
   // Once started, the limit holds as before.
   t.strictSame(await call('eth_call', [{ to: X, gas: '0xffffffffffffffff' }, 'latest', LOOP]), { error: { code: -32000, message: 'execution aborted (timeout = 50ms)' } })
 })
+
+t.test('calls that arrive during the start and then wait for a busy worker still end one limit after the start', async (t) => {
+  const cold = new CallWorkerPool({ kvPath: join(dir, 'chaindata'), common: chain.common, workers: 1, logger: silent, fallback: inline })
+  t.teardown(() => cold.close())
+  const call = ethCaller(chain, { calls: cold, options: { evmTimeoutMs: 400 } })
+  const loop = () => call('eth_call', [{ to: X, gas: '0xffffffffffffffff' }, 'latest', LOOP])
+  const first = loop()
+  const second = loop() // queued behind the first on the only worker
+  const t0 = performance.now()
+  await first
+  const firstAt = performance.now() - t0
+  t.strictSame(await second, { error: { code: -32000, message: 'execution aborted (timeout = 400ms)' } })
+  const secondAt = performance.now() - t0
+  t.ok(secondAt - firstAt < 300, `the queued one ends with the running one (${firstAt.toFixed(0)} / ${secondAt.toFixed(0)} ms), not a limit later`)
+})
