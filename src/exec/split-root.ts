@@ -34,6 +34,9 @@ export const SPLIT_MIN = 64
 /** Below this many changes in all, the message round trip is not worth it. */
 const HELPER_MIN = 128
 
+/** How the shared updates went (the benchmark and tests read it): calls sent, answered in time, waited for. */
+export const splitStats = { sent: 0, answered: 0, late: 0, waitMs: 0, ownMs: 0 }
+
 /** What a helper thread does with one part (also used here when a part falls back). */
 export function runTriePart(get: SyncNodeGetter, part: TriePart): TriePartResult {
   try {
@@ -77,8 +80,16 @@ export async function updateTries(get: SyncNodeGetter, tries: readonly { root: U
   // A helper still busy (a long transaction it was speculating, a loaded machine) is waited for
   // about as long as this thread's own share took; then its share is done here too.
   let timer: NodeJS.Timeout | undefined
-  const theirs = await Promise.race([remote, new Promise<TriePartResult[]>((r) => (timer = setTimeout(() => r(none()), Math.max(20, performance.now() - t0))))])
+  let late = false
+  const ownMs = performance.now() - t0
+  const t1 = performance.now()
+  const theirs = await Promise.race([remote, new Promise<TriePartResult[]>((r) => (timer = setTimeout(() => ((late = true), r(none())), Math.max(20, ownMs))))])
   clearTimeout(timer)
+  splitStats.sent++
+  if (late) splitStats.late++
+  else splitStats.answered++
+  splitStats.waitMs += performance.now() - t1
+  splitStats.ownMs += ownMs
   big.forEach((i, k) => {
     const a = own[k]
     const b = theirs[k]

@@ -288,8 +288,10 @@ export class FlatReadStateManager extends MerkleStateManager {
     // While the trie's checkpoints hold no nodes (the block path opens one, around the block, and
     // writes nodes only here), every node it reads is in the backing store: read it there directly.
     // Writes stay in the checkpoint while one is open (a reverted block drops them with it).
+    // (Code written through the trie's DB sits there too, under its prefixed hash: not a node.)
     const checkpoints = (nodeDb as unknown as { checkpoints?: { keyValueMap: Map<string, unknown> }[] }).checkpoints
-    const direct = store !== undefined && Array.isArray(checkpoints) && checkpoints.every((c) => c.keyValueMap.size === 0)
+    const holdsNodes = (c: { keyValueMap: Map<string, unknown> }) => [...c.keyValueMap.keys()].some((k) => k.length === 64)
+    const direct = store !== undefined && Array.isArray(checkpoints) && !checkpoints.some(holdsNodes)
     const { root, nodes } =
       direct && syncGet !== undefined
         ? (await updateTries(syncGet, [{ root: this._trie.root(), changes: accounts }], this.trieHelper))[0]!
