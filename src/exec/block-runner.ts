@@ -65,7 +65,17 @@ export interface EffectsSource {
   effects(i: number, wait: boolean): TxEffects | null | undefined | Promise<TxEffects | null>
   /** Sender public key a worker recovered for transaction `i`. */
   pubkey(i: number): Uint8Array | null | undefined
+  /** The rest of the block runs here: the workers may stop (their results would be refused anyway). */
+  abandon?(): void
 }
+
+/**
+ * With work sharing, a block whose speculation keeps failing (a chain of dependent transactions)
+ * is finished on this thread alone once this many results were refused and fewer than one in five
+ * held: checking and refusing each one, and a worker executing for nothing beside this thread,
+ * cost more than they give.
+ */
+export const GIVE_UP_AFTER = 16
 
 /** No speculation: every transaction runs through runTx (the fast sequential executor). */
 export const NO_EFFECTS: EffectsSource = {
@@ -176,6 +186,7 @@ async function txLoop(vm: VM, block: Block, source: EffectsSource, sm: EffectsTa
   const encoded: { key: Uint8Array; value: Uint8Array }[] = []
   const txs = block.transactions
   const coinbase = header.coinbase
+  let speculating = true
   for (let i = 0; i < txs.length; i++) {
     const tTx = performance.now()
     if (i === 0) c.firstTxAt = tTx
@@ -184,7 +195,7 @@ async function txLoop(vm: VM, block: Block, source: EffectsSource, sm: EffectsTa
     if (header.gasLimit < tx.gasLimit + gasUsed) throw new Error(`tx has a higher gas limit than the block (block ${header.number})`)
     source.progress(i)
     const gas = Number(tx.gasLimit) / 1e6
-    let fx = source.effects(i, !share)
+    let fx = speculating ? source.effects(i, !share) : undefined
     if (fx instanceof Promise) {
       const t = performance.now()
       fx = await fx
@@ -204,6 +215,10 @@ async function txLoop(vm: VM, block: Block, source: EffectsSource, sm: EffectsTa
         c.reexecutions++
         c.reasons.set(i, refused)
         if (process.env['PARALLAX_TRACE_DEBUG'] !== undefined) process.stderr.write(`tx ${i}: effects refused: ${refused}\n`)
+        if (share && c.reexecutions >= GIVE_UP_AFTER && c.reexecutions > 4 * c.applied) {
+          speculating = false
+          source.abandon?.()
+        }
       }
       c.applyMs += performance.now() - t
     } else if (fx === null) {

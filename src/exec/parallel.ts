@@ -529,6 +529,7 @@ export class ParallelExecutor implements Executor {
       progress: (i) => board.progress(i),
       effects: (i, wait) => (wait ? board.get(i) : board.peek(i)),
       pubkey: (i) => board.pubkeys[i],
+      abandon: () => board.finish(),
     }
     let run
     try {
