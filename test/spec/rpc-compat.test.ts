@@ -23,9 +23,6 @@ const DIFFERENCES = join(REPO_ROOT, 'test', 'spec', 'rpc-compat-differences.md')
 
 /** Methods Parallax does not serve (each explained in rpc-compat-differences.md): their files fail by design. */
 const NOT_IMPLEMENTED: ReadonlySet<string> = new Set([
-  'debug_traceBlockByHash',
-  'debug_traceBlockByNumber',
-  'debug_traceTransaction',
   'eth_simulateV1',
   'eth_capabilities',
   'testing_buildBlockV1',
@@ -215,6 +212,22 @@ else {
     }
     t.comment(`rpc-compat total: ${pass}/${total} files (${suite.source} fixtures)`)
     t.comment(`speconly files (shape-checked) that also equal geth's answer exactly: ${speconlyExact}/${speconly}`)
+  })
+
+  // The struct logger's files are speconly (schema-checked), but they hold geth's own output for this
+  // chain: Parallax's must equal it field by field (pc, op, gas, gasCost, depth, stack, memory,
+  // storage, refund, returnData, and the transaction's gas, failed and returnValue).
+  t.test('struct logger equals geth\'s recorded output exactly', async (t) => {
+    const methods = ethMethods(await ready)
+    for (const method of ['debug_traceBlockByHash', 'debug_traceBlockByNumber', 'debug_traceTransaction']) {
+      for (const name of readdirSync(join(suite.path, method)).filter((f) => f.endsWith('.io')).sort()) {
+        const io = readIo(suite.path, method, name)
+        for (const ex of io.exchanges) {
+          const got = await dispatch(methods, ex.request)
+          t.strictSame(got, ex.response.error !== undefined ? { error: ex.response.error } : { result: ex.response.result }, `${method}/${name} #${String(ex.request.id)}`)
+        }
+      }
+    }
   })
 
   // Behaviour the suite does not exercise, checked against geth's answers on the same chain.

@@ -12,9 +12,13 @@ import { ExecutionTimeoutError, RevertError, ServerError } from './errors.ts'
 import { estimateGas } from './estimate.ts'
 import { applyMessage, EvmTimeoutError, MessageError, prepareCall, type CallContext } from './evm-call.ts'
 import { toData, toQuantity, type Hex } from './params.ts'
+import type { Json } from './format.ts'
+import { runTraceJob, type TraceJob } from '../debug/trace-job.ts'
 
 export type CallMethod = 'eth_call' | 'eth_estimateGas' | 'eth_createAccessList'
-export type CallJobResult = Hex | AccessListResult
+export type CallJobResult = Hex | AccessListResult | Json
+/** Every job the call workers run: eth_call & co., and the debug_trace* jobs (src/rpc/debug). */
+export type RpcJob = CallJob | TraceJob
 
 export interface CallJob {
   method: CallMethod
@@ -59,7 +63,8 @@ async function ethCall(cc: CallContext, job: CallJob, chainId: bigint): Promise<
 }
 
 /** Runs `job`; throws the RpcError the method answers with (an EVM past its deadline: geth's timeout text). */
-export async function runCallJob(backend: CallBackend, job: CallJob): Promise<CallJobResult> {
+export async function runCallJob(backend: CallBackend, job: RpcJob): Promise<CallJobResult> {
+  if (job.method === 'debug_traceBlock' || job.method === 'debug_traceCall') return runTraceJob(backend, job)
   if (Date.now() > job.deadline) throw new ExecutionTimeoutError(job.timeoutMs)
   const header = await backend.headerByHash(job.headerHash)
   if (header === undefined) throw new ServerError('header not found')

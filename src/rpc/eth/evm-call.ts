@@ -68,7 +68,7 @@ export class EvmTimeoutError extends Error {}
  * asks its Common `isActivatedEIP` on every step: that is where the deadline is checked (every 1024
  * asks, so the cost is a counter).
  */
-function installDeadline(cc: CallContext): void {
+export function installDeadline(cc: Pick<CallContext, 'vm' | 'deadline'>): void {
   const common = cc.vm.evm.common
   const ask = common.isActivatedEIP.bind(common)
   let n = 0

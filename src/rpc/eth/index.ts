@@ -1,6 +1,7 @@
 // The eth_*, net_*, web3_* (and cheap debug_getRaw*) JSON-RPC methods, answering like geth: block
 // and state reads, transactions and receipts, logs, calls and gas estimation, fees, node identity.
 // `createEthMethods(ctx)` returns the method table; the HTTP server (src/rpc/server.ts) dispatches it.
+import { debugMethods } from '../debug/methods.ts'
 import type { RpcHandler } from '../types.ts'
 import { accountMethods } from './accounts.ts'
 import { blockMethods } from './blocks.ts'
@@ -27,6 +28,7 @@ export function createEthMethods(ctx: EthContext): Map<string, RpcHandler> {
     callMethods(env),
     feeMethods(env),
     configMethods(env),
+    debugMethods(env),
   ]
   const methods = new Map<string, RpcHandler>()
   for (const table of tables) for (const [name, handler] of Object.entries(table)) methods.set(name, handler)

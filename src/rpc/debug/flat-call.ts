@@ -1,0 +1,68 @@
+// Parity-style (OpenEthereum) traces derived from geth's call frames: geth's flatCallTracer and the
+// trace_* namespace. Each frame becomes one trace with its traceAddress (the path of subcall
+// indices), subtraces count, action and result; calls to precompiles are left out (as geth's
+// flatCallTracer does by default), the top frame's gas excludes the intrinsic gas.
+import type { Json, JsonObject } from '../eth/format.ts'
+import { toData, toQuantity } from '../eth/params.ts'
+import type { CallFrame } from './call-tracer.ts'
+
+export interface FlatContext {
+  blockHash: string
+  blockNumber: bigint
+  txHash?: string
+  txIndex?: number
+  /** The transaction's intrinsic gas (subtracted from the top frame). */
+  intrinsicGas: bigint
+}
+
+function isPrecompile(address: string | undefined): boolean {
+  if (address === undefined) return false
+  const n = BigInt(address)
+  return n >= 1n && n <= 0x11n
+}
+
+function keep(f: CallFrame): boolean {
+  return !((f.type === 'CALL' || f.type === 'STATICCALL' || f.type === 'DELEGATECALL' || f.type === 'CALLCODE') && isPrecompile(f.to) && (f.value ?? 0n) === 0n)
+}
+
+function one(f: CallFrame, path: number[], subtraces: number, ctx: FlatContext, top: boolean): JsonObject {
+  const gas = top ? f.gas - ctx.intrinsicGas : f.gas
+  const used = top ? (f.gasUsed > ctx.intrinsicGas ? f.gasUsed - ctx.intrinsicGas : 0n) : f.gasUsed
+  let action: JsonObject
+  let result: Json
+  let type: string
+  if (f.type === 'SELFDESTRUCT') {
+    type = 'suicide'
+    action = { address: f.from, balance: toQuantity(f.value ?? 0n), refundAddress: f.to ?? '0x' }
+    result = null
+  } else if (f.type === 'CREATE' || f.type === 'CREATE2') {
+    type = 'create'
+    action = { creationMethod: f.type.toLowerCase(), from: f.from, gas: toQuantity(gas), init: toData(f.input), value: toQuantity(f.value ?? 0n) }
+    result = { address: f.to ?? null, code: toData(f.output ?? new Uint8Array()), gasUsed: toQuantity(used) }
+  } else {
+    type = 'call'
+    action = { callType: f.type.toLowerCase(), from: f.from, gas: toQuantity(gas), input: toData(f.input), to: f.to ?? null, value: toQuantity(f.value ?? 0n) }
+    result = { gasUsed: toQuantity(used), output: toData(f.output ?? new Uint8Array()) }
+  }
+  const out: JsonObject = { action, blockHash: ctx.blockHash, blockNumber: Number(ctx.blockNumber) }
+  if (f.error !== undefined) out['error'] = f.error
+  else out['result'] = result
+  out['subtraces'] = subtraces
+  out['traceAddress'] = path
+  out['transactionHash'] = ctx.txHash ?? null
+  out['transactionPosition'] = ctx.txIndex ?? null
+  out['type'] = type
+  return out
+}
+
+/** The frames of a call tree as parity traces, depth first. */
+export function flattenCalls(root: CallFrame, ctx: FlatContext): JsonObject[] {
+  const out: JsonObject[] = []
+  const walk = (f: CallFrame, path: number[], top: boolean): void => {
+    const kids = f.calls.filter(keep)
+    out.push(one(f, path, kids.length, ctx, top))
+    kids.forEach((c, i) => walk(c, [...path, i], false))
+  }
+  walk(root, [], true)
+  return out
+}
