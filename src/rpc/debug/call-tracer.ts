@@ -19,6 +19,8 @@ export interface CallLog {
   data: string
   /** How many subcalls the frame had made before the log. */
   position: number
+  /** The log's index among the transaction's logs. */
+  index: number
 }
 
 export interface CallFrame {
@@ -62,6 +64,7 @@ export class CallFrameBuilder {
   private readonly stack: Open[] = []
   private readonly opener: string[] = []
   private root: CallFrame | undefined
+  private logCount = 0
   private ctx!: TxContext
 
   constructor(opts: Pick<TraceOptions, 'onlyTopCall' | 'withLog'>) {
@@ -85,7 +88,7 @@ export class CallFrameBuilder {
       if (n < 2 + count) return
       for (let i = 0; i < count; i++) topics.push(word(s[n - 3 - i]!))
       const data = memorySlice(step.memory, s[n - 1]!, s[n - 2]!)
-      open.frame.logs.push({ address: step.address.toString(), topics, data: toData(data), position: open.frame.calls.length })
+      open.frame.logs.push({ address: step.address.toString(), topics, data: toData(data), position: open.frame.calls.length, index: this.logCount++ })
     } else if (name === 'SELFDESTRUCT' && open !== undefined && !this.opts.onlyTopCall && step.stack.length >= 1) {
       const beneficiary = `0x${step.stack[step.stack.length - 1]!.toString(16).padStart(40, '0').slice(-40)}`
       const balance = (await step.stateManager.getAccount(step.address))?.balance ?? 0n
@@ -106,7 +109,7 @@ export class CallFrameBuilder {
       from = msg.to!.toString()
       to = codeAddress?.toString()
     } else if (type === 'CALLCODE') to = codeAddress?.toString()
-    const frame: CallFrame = { type, from, gas: msg.gasLimit, gasUsed: 0n, input: msg.data, calls: [], logs: [] }
+    const frame: CallFrame = { type, from, gas: msg.gasLimit, gasUsed: 0n, input: msg.data.slice(), calls: [], logs: [] }
     if (to !== undefined) frame.to = to
     if (type !== 'STATICCALL') frame.value = msg.value
     this.stack.push({ frame, msg })
@@ -122,7 +125,7 @@ export class CallFrameBuilder {
       const created = result.createdAddress ?? msg.to
       if (created !== undefined) frame.to = created.toString()
     }
-    frame.output = r.returnValue
+    frame.output = r.returnValue.slice()
     const err = r.exceptionError
     if (err !== undefined) {
       frame.error = this.errorText(err.error, open)
@@ -147,10 +150,9 @@ export class CallFrameBuilder {
     return vmErrorText(error, { ...(to !== undefined ? { to } : {}), data: open.msg.data })
   }
 
-  /** The top frame with the transaction's own gas figures (geth: gas limit, receipt gas). */
+  /** The top frame with geth's gas figures: what was left after the intrinsic gas, and the receipt's gas used. */
   result(res: RunTxResult): CallFrame {
     const root = this.root ?? { type: 'CALL', from: this.ctx.from.toString(), gas: 0n, gasUsed: 0n, input: new Uint8Array(), calls: [], logs: [] }
-    root.gas = this.ctx.tx.gasLimit
     root.gasUsed = res.totalGasSpent
     clearFailedLogs(root, false)
     return root
@@ -168,11 +170,11 @@ export function callFrameJson(f: CallFrame): JsonObject {
   const out: JsonObject = { from: f.from, gas: toQuantity(f.gas), gasUsed: toQuantity(f.gasUsed) }
   if (f.to !== undefined) out['to'] = f.to
   out['input'] = toData(f.input)
-  if (f.output !== undefined && (f.error === undefined || f.output.length > 0)) out['output'] = toData(f.output)
+  if (f.output !== undefined && f.output.length > 0) out['output'] = toData(f.output)
   if (f.error !== undefined) out['error'] = f.error
   if (f.revertReason !== undefined) out['revertReason'] = f.revertReason
   if (f.calls.length > 0) out['calls'] = f.calls.map(callFrameJson)
-  if (f.logs.length > 0) out['logs'] = f.logs.map((l) => ({ address: l.address, topics: l.topics, data: l.data, position: toQuantity(l.position) }))
+  if (f.logs.length > 0) out['logs'] = f.logs.map((l) => ({ address: l.address, topics: l.topics, data: l.data, position: toQuantity(l.position), index: toQuantity(l.index) }))
   if (f.value !== undefined) out['value'] = toQuantity(f.value)
   out['type'] = f.type
   return out

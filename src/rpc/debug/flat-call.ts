@@ -1,7 +1,7 @@
 // Parity-style (OpenEthereum) traces derived from geth's call frames: geth's flatCallTracer and the
 // trace_* namespace. Each frame becomes one trace with its traceAddress (the path of subcall
 // indices), subtraces count, action and result; calls to precompiles are left out (as geth's
-// flatCallTracer does by default), the top frame's gas excludes the intrinsic gas.
+// flatCallTracer does by default); the top frame's gas and gas used exclude the intrinsic gas.
 import type { Json, JsonObject } from '../eth/format.ts'
 import { toData, toQuantity } from '../eth/params.ts'
 import type { CallFrame } from './call-tracer.ts'
@@ -11,8 +11,6 @@ export interface FlatContext {
   blockNumber: bigint
   txHash?: string
   txIndex?: number
-  /** The transaction's intrinsic gas (subtracted from the top frame). */
-  intrinsicGas: bigint
 }
 
 function isPrecompile(address: string | undefined): boolean {
@@ -25,9 +23,9 @@ function keep(f: CallFrame): boolean {
   return !((f.type === 'CALL' || f.type === 'STATICCALL' || f.type === 'DELEGATECALL' || f.type === 'CALLCODE') && isPrecompile(f.to) && (f.value ?? 0n) === 0n)
 }
 
-function one(f: CallFrame, path: number[], subtraces: number, ctx: FlatContext, top: boolean): JsonObject {
-  const gas = top ? f.gas - ctx.intrinsicGas : f.gas
-  const used = top ? (f.gasUsed > ctx.intrinsicGas ? f.gasUsed - ctx.intrinsicGas : 0n) : f.gasUsed
+function one(f: CallFrame, path: number[], subtraces: number, ctx: FlatContext): JsonObject {
+  const gas = f.gas
+  const used = f.gasUsed
   let action: JsonObject
   let result: Json
   let type: string
@@ -58,11 +56,11 @@ function one(f: CallFrame, path: number[], subtraces: number, ctx: FlatContext, 
 /** The frames of a call tree as parity traces, depth first. */
 export function flattenCalls(root: CallFrame, ctx: FlatContext): JsonObject[] {
   const out: JsonObject[] = []
-  const walk = (f: CallFrame, path: number[], top: boolean): void => {
+  const walk = (f: CallFrame, path: number[]): void => {
     const kids = f.calls.filter(keep)
-    out.push(one(f, path, kids.length, ctx, top))
-    kids.forEach((c, i) => walk(c, [...path, i], false))
+    out.push(one(f, path, kids.length, ctx))
+    kids.forEach((c, i) => walk(c, [...path, i]))
   }
-  walk(root, [], true)
+  walk(root, [])
   return out
 }

@@ -4,7 +4,7 @@
 // EXTCODE*, CALL*, CREATE*, SELFDESTRUCT, SLOAD and SSTORE name); their values before the
 // transaction are the first values the state manager handed out during it (every write is preceded
 // by a read in ethereumjs), so nothing has to be copied up front.
-import type { EVMResult, InterpreterStep } from '@ethereumjs/evm'
+import type { EVMResult, InterpreterStep, Message } from '@ethereumjs/evm'
 import type { MerkleStateManager } from '@ethereumjs/statemanager'
 import { type Account, Address, bytesToHex, equalsBytes, KECCAK256_NULL, setLengthLeft } from '@ethereumjs/util'
 import type { Json, JsonObject } from '../eth/format.ts'
@@ -26,13 +26,6 @@ const slotKey = (v: bigint): string => `0x${v.toString(16).padStart(64, '0')}`
 function hexBytes(v: bigint): Uint8Array {
   const h = v.toString(16)
   return Uint8Array.from(Buffer.from(h.length % 2 === 0 ? h : `0${h}`, 'hex'))
-}
-
-function isPrecompile(a: Address): boolean {
-  const b = a.bytes
-  for (let i = 0; i < 18; i++) if (b[i] !== 0) return false
-  const n = (b[18]! << 8) | b[19]!
-  return n >= 1 && n <= 0x11
 }
 
 export class PrestateTracer implements TxTracer {
@@ -96,19 +89,43 @@ export class PrestateTracer implements TxTracer {
     if (slot !== undefined) slots.add(slot)
   }
 
+  /**
+   * The account (and slot) the last opcode names, kept until the opcode is known to have run: geth
+   * looks nothing up for an opcode that failed its gas or stack checks, while ethereumjs emits the
+   * step before those checks. The next step or frame entry confirms it; the frame failing drops it.
+   */
+  private pending: { depth: number; address: string; slot?: string } | undefined
+  private depth = -1
+
+  private confirm(): void {
+    if (this.pending !== undefined) this.touch(this.pending.address, this.pending.slot)
+    this.pending = undefined
+  }
+
   step(step: InterpreterStep): void {
+    this.confirm()
     const name = step.opcode.name
     const s = step.stack
     const n = s.length
-    if ((name === 'SLOAD' || name === 'SSTORE') && n >= 1) this.touch(step.address.toString(), slotKey(s[n - 1]!))
-    else if (ADDRESS_OPS.has(name) && n >= 1) this.touch(toAddress(s[n - 1]!).toString())
+    const at = (address: string, slot?: string): void => {
+      this.pending = { depth: step.depth, address, ...(slot !== undefined ? { slot } : {}) }
+    }
+    if ((name === 'SLOAD' || name === 'SSTORE') && n >= 1) at(step.address.toString(), slotKey(s[n - 1]!))
+    else if (ADDRESS_OPS.has(name) && n >= 1) at(toAddress(s[n - 1]!).toString())
     else if (CALL_OPS.has(name) && n >= 2) {
-      const to = toAddress(s[n - 2]!)
-      if (!isPrecompile(to)) this.touch(to.toString())
+      at(toAddress(s[n - 2]!).toString())
     }
   }
 
+  enter(msg: Message): void {
+    this.confirm()
+    this.depth = msg.depth
+  }
+
   exit(result: EVMResult): void {
+    if (this.pending !== undefined && this.pending.depth === this.depth && result.execResult.exceptionError !== undefined) this.pending = undefined
+    else this.confirm()
+    this.depth--
     if (result.createdAddress !== undefined) {
       const a = result.createdAddress.toString()
       this.touch(a)

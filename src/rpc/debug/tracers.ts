@@ -58,14 +58,13 @@ export class FlatCallTracer extends CallTracer {
   }
   override end(result: RunTxResult): Json {
     const root = this.builder.result(result)
-    root.gasUsed = result.execResult.executionGasUsed + this.ctx.tx.getIntrinsicGas()
+    root.gasUsed = result.execResult.executionGasUsed // parity: the execution's gas, without the intrinsic part
     const { header } = this.ctx
     return flattenCalls(root, {
       blockHash: bytesToHex(header.hash()),
       blockNumber: header.number,
       ...(this.ctx.txHash !== undefined ? { txHash: bytesToHex(this.ctx.txHash) } : {}),
       ...(this.ctx.txIndex !== undefined ? { txIndex: this.ctx.txIndex } : {}),
-      intrinsicGas: this.ctx.tx.getIntrinsicGas(),
     })
   }
 }
