@@ -23,9 +23,7 @@ const DIFFERENCES = join(REPO_ROOT, 'test', 'spec', 'rpc-compat-differences.md')
 
 /** Methods Parallax does not serve (each explained in rpc-compat-differences.md): their files fail by design. */
 const NOT_IMPLEMENTED: ReadonlySet<string> = new Set([
-  'eth_simulateV1',
   'eth_capabilities',
-  'testing_buildBlockV1',
   'txpool_content',
   'txpool_contentFrom',
   'txpool_status',

@@ -5,6 +5,7 @@
 import type { BlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import type { MerkleStateManager } from '@ethereumjs/statemanager'
+import type { KVReader } from '../../db/interface.ts'
 import type { HeaderByHash } from '../../exec/ancestors.ts'
 import { createAccessList, type AccessListResult } from './access-list.ts'
 import { callDefaults, toMessage, type BlockOverrides, type StateOverride, type TransactionArgs } from './call-args.ts'
@@ -14,11 +15,14 @@ import { applyMessage, EvmTimeoutError, MessageError, prepareCall, type CallCont
 import { toData, toQuantity, type Hex } from './params.ts'
 import type { Json } from './format.ts'
 import { runTraceJob, type TraceJob } from '../debug/trace-job.ts'
+import type { SimulateJob } from './simulate-args.ts'
+import { runBuildBlockJob, type BuildBlockJob } from './testing-build.ts'
+import { runSimulateJob } from './simulate.ts'
 
 export type CallMethod = 'eth_call' | 'eth_estimateGas' | 'eth_createAccessList'
 export type CallJobResult = Hex | AccessListResult | Json
-/** Every job the call workers run: eth_call & co., and the debug_trace* jobs (src/rpc/debug). */
-export type RpcJob = CallJob | TraceJob
+/** Every job the call workers run: eth_call & co., eth_simulateV1, testing_buildBlockV1, and the debug_trace* jobs (src/rpc/debug). */
+export type RpcJob = CallJob | TraceJob | SimulateJob | BuildBlockJob
 
 export interface CallJob {
   method: CallMethod
@@ -37,11 +41,12 @@ export interface CallJob {
   tipCap?: bigint
 }
 
-/** Where a job reads the chain: headers by hash and the state after a header. */
+/** Where a job reads the chain: headers by hash, the state after a header, and the store itself (block building). */
 export interface CallBackend {
   common: Common
   headerByHash: HeaderByHash
   stateAt(header: BlockHeader): Promise<MerkleStateManager>
+  kv: KVReader
 }
 
 const MAX_UINT64 = (1n << 64n) - 1n
@@ -66,6 +71,8 @@ async function ethCall(cc: CallContext, job: CallJob, chainId: bigint): Promise<
 export async function runCallJob(backend: CallBackend, job: RpcJob): Promise<CallJobResult> {
   if (job.method === 'debug_traceBlock' || job.method === 'debug_traceCall') return runTraceJob(backend, job)
   if (Date.now() > job.deadline) throw new ExecutionTimeoutError(job.timeoutMs)
+  if (job.method === 'eth_simulateV1') return runSimulateJob(backend, job)
+  if (job.method === 'testing_buildBlockV1') return runBuildBlockJob(backend, job)
   const header = await backend.headerByHash(job.headerHash)
   if (header === undefined) throw new ServerError('header not found')
   const state = await backend.stateAt(header)

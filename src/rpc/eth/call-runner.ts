@@ -15,7 +15,7 @@ export interface CallRunner {
 
 /** The chain's own store as a backend (in-process). */
 export function chainBackend(chain: Chain): CallBackend {
-  return { common: chain.common, headerByHash: (h) => chain.store.getHeader(h), stateAt: (h) => stateAfter(chain.store.kv, h) }
+  return { common: chain.common, headerByHash: (h) => chain.store.getHeader(h), stateAt: (h) => stateAfter(chain.store.kv, h), kv: chain.store.kv }
 }
 
 /** Runs jobs on the calling thread (tests; a node whose call workers could not start). */

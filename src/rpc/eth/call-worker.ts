@@ -47,6 +47,7 @@ async function openBackend(kvPath: string, data: CommonData): Promise<CallBacken
       return header
     },
     stateAt: (header) => stateAfter(reader, header),
+    kv: reader,
   }
 }
 

@@ -12,6 +12,7 @@ import { feeMethods } from './fees.ts'
 import { configMethods } from './fork-config.ts'
 import { logMethods } from './logs.ts'
 import { miscMethods } from './misc.ts'
+import { testingMethods } from './testing.ts'
 import { transactionMethods } from './transactions.ts'
 
 export type { EthContext, EthOptions, EthTxPool, SyncProgress } from './context.ts'
@@ -29,6 +30,7 @@ export function createEthMethods(ctx: EthContext): Map<string, RpcHandler> {
     feeMethods(env),
     configMethods(env),
     debugMethods(env),
+    testingMethods(env),
   ]
   const methods = new Map<string, RpcHandler>()
   for (const table of tables) for (const [name, handler] of Object.entries(table)) methods.set(name, handler)

@@ -17,7 +17,7 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }))
 const kv = await LevelKV.open(join(dir, 'chaindata'), { multithreading: true })
 const chain = await openChain(kv)
 const reader = new ChainReader(chain)
-const inline = new InlineCallRunner({ common: chain.common, headerByHash: (h) => chain.store.getHeader(h), stateAt: (h) => reader.stateAt(h) })
+const inline = new InlineCallRunner({ common: chain.common, headerByHash: (h) => chain.store.getHeader(h), stateAt: (h) => reader.stateAt(h), kv })
 const pool = new CallWorkerPool({ kvPath: join(dir, 'chaindata'), common: chain.common, workers: 1, logger: silent, fallback: inline })
 t.teardown(async () => {
   await pool.close()

@@ -1,0 +1,35 @@
+// The `testing` namespace (geth serves it only when asked: add `testing` to --http.api):
+// testing_buildBlockV1. Parameters are decoded and the parent found here; the build is a job for the
+// RPC call workers, so it never runs on the thread that serves the Engine API.
+import type { EthEnv, Methods } from './env.ts'
+import { ServerError } from './errors.ts'
+import { arg, bytesJSON, checkArity, hashJSON, optArg } from './params.ts'
+import { buildAttributesJSON, rawTxsJSON, TESTING_GAS_TARGET } from './testing-build.ts'
+
+export function testingMethods(env: EthEnv): Methods {
+  return {
+    testing_buildBlockV1: async (params) => {
+      const arrived = Date.now()
+      checkArity(params, 2, 4)
+      const parentHash = arg(params, 0, hashJSON)
+      const attributes = arg(params, 1, buildAttributesJSON)
+      const given = optArg(params, 2, rawTxsJSON)
+      const extraData = optArg(params, 3, bytesJSON) ?? new Uint8Array()
+      const parent = await env.ctx.chain.store.getHeader(parentHash)
+      if (parent === undefined) throw new ServerError('parent block not found')
+      const txs = given ?? (env.ctx.txpool?.pending(parent.calcNextBaseFee()) ?? []).map((tx) => tx.serialize())
+      const { evmTimeoutMs } = env.opts
+      return env.calls.run({
+        method: 'testing_buildBlockV1',
+        parentHash,
+        attributes,
+        txs,
+        fromPool: given === undefined,
+        extraData,
+        gasTarget: TESTING_GAS_TARGET,
+        timeoutMs: evmTimeoutMs,
+        deadline: evmTimeoutMs > 0 ? arrived + evmTimeoutMs : Infinity,
+      })
+    },
+  }
+}
