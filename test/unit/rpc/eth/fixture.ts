@@ -13,6 +13,13 @@ import { SequentialExecutor } from '../../../../src/exec/sequential.ts'
 import { parallaxCryptoWithKzg } from '../../../../src/exec/crypto.ts'
 import { toRpcError, type RpcErrorObject } from '../../../../src/rpc/errors.ts'
 import { createEthMethods, type EthContext } from '../../../../src/rpc/eth/index.ts'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { LevelKV } from '../../../../src/db/level.ts'
+import { CallWorkerPool } from '../../../../src/rpc/eth/call-pool.ts'
+import { InlineCallRunner } from '../../../../src/rpc/eth/call-runner.ts'
+import { ChainReader } from '../../../../src/rpc/eth/resolve.ts'
 
 const KEY = hexToBytes(DEV_PRIVATE_KEYS[0]!)
 export const SENDER = bytesToHex(privateToAddress(KEY))
@@ -69,4 +76,30 @@ export async function mineLogBlocks(chain: Chain, count: number): Promise<void> 
     if (built.skipped.length > 0) throw new Error(`tx skipped: ${String(built.skipped[0]!.error)}`)
     await chain.insertBlock(built.block, { setHead: true })
   }
+}
+
+export interface PooledChain {
+  dir: string
+  kv: LevelKV
+  chain: Chain
+  /** Runs jobs in-process (the pool's fallback). */
+  inline: InlineCallRunner
+  /** One call worker over the chain's LevelDB store, ready. */
+  pool: CallWorkerPool
+}
+
+/** The test chain on a LevelDB store in a temporary folder, with a call worker pool; all closed at teardown. */
+export async function openPooledChain(t: { teardown(fn: () => unknown): void }, prefix: string): Promise<PooledChain> {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const kv = await LevelKV.open(join(dir, 'chaindata'), { multithreading: true })
+  const chain = await openChain(kv)
+  const reader = new ChainReader(chain)
+  const inline = new InlineCallRunner({ common: chain.common, headerByHash: (h) => chain.store.getHeader(h), stateAt: (h) => reader.stateAt(h), kv })
+  const pool = new CallWorkerPool({ kvPath: join(dir, 'chaindata'), common: chain.common, workers: 1, logger: silent, fallback: inline })
+  t.teardown(async () => {
+    await pool.close()
+    await kv.close()
+  })
+  return { dir, kv, chain, inline, pool }
 }

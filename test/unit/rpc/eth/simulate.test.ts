@@ -3,26 +3,9 @@
 // reverted frame), the spec's limits and error codes, the request-wide gas budget, and that neither
 // method changes the chain.
 import t from 'tap'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { LevelKV } from '../../../../src/db/level.ts'
-import { CallWorkerPool } from '../../../../src/rpc/eth/call-pool.ts'
-import { InlineCallRunner } from '../../../../src/rpc/eth/call-runner.ts'
-import { ChainReader } from '../../../../src/rpc/eth/resolve.ts'
-import { ethCaller, openChain, SENDER, silent } from './fixture.ts'
+import { ethCaller, openPooledChain, SENDER } from './fixture.ts'
 
-const dir = mkdtempSync(join(tmpdir(), 'parallax-simulate-'))
-t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-const kv = await LevelKV.open(join(dir, 'chaindata'), { multithreading: true })
-const chain = await openChain(kv)
-const reader = new ChainReader(chain)
-const inline = new InlineCallRunner({ common: chain.common, headerByHash: (h) => chain.store.getHeader(h), stateAt: (h) => reader.stateAt(h), kv })
-const pool = new CallWorkerPool({ kvPath: join(dir, 'chaindata'), common: chain.common, workers: 1, logger: silent, fallback: inline })
-t.teardown(async () => {
-  await pool.close()
-  await kv.close()
-})
+const { chain, pool } = await openPooledChain(t, 'parallax-simulate-')
 const call = ethCaller(chain)
 const pooled = ethCaller(chain, { calls: pool })
 await pool.whenReady()
