@@ -3,8 +3,9 @@
 // devDependency). The same hand-assembled contracts are deployed and the same signed legacy
 // transactions (fixed gas price, so balances match) are sent to anvil and to a `parallax node --dev`
 // (chain id 1337, the same prefunded `test … junk` keys, a block per transaction), then callTracer
-// (withLog) and prestateTracer (diffMode off and on) outputs are compared for every transaction:
-// nested CALLs, DELEGATECALL, STATICCALL (write protection), CREATE/CREATE2, reverts with reasons,
+// (withLog) and prestateTracer (diffMode off and on) outputs, and the parity-style trace_transaction,
+// trace_block and trace_replayBlockTransactions (trace + stateDiff), are compared for every
+// transaction, and trace_filter over the whole chain: nested CALLs, DELEGATECALL, STATICCALL (write protection), CREATE/CREATE2, reverts with reasons,
 // out of gas inside a sub-call, SELFDESTRUCT (in a constructor and of an old contract), precompiles
 // and logs. The only fields taken out are listed in KNOWN_DIFFERENCES with the reason.
 import t from 'tap'
@@ -26,6 +27,18 @@ const ANVIL = join(REPO_ROOT, 'node_modules', '@foundry-rs', 'anvil-linux-amd64'
  * the field out: each entry says why.
  */
 const KNOWN_DIFFERENCES: readonly { what: string; why: string }[] = [
+  {
+    what: 'trace_*: the error of a frame that wrote in a static context',
+    why: "revm-inspectors names it StateChangeDuringStaticCall (revm's halt reason); OpenEthereum, whose format trace_* is, says Mutable Call In Static Context, as Parallax does",
+  },
+  {
+    what: 'trace_replayBlockTransactions: calls to precompiles',
+    why: "anvil leaves them out of its replay traces while its trace_transaction and trace_block keep them; Parallax keeps them everywhere (OpenEthereum's traces include them), so the test removes them from Parallax's replay traces before comparing",
+  },
+  {
+    what: 'trace_*: the error of a CREATE/CREATE2 that collides with an existing account',
+    why: "revm-inspectors says CreateCollision; OpenEthereum had no name of its own for it, so Parallax keeps geth's text (contract address collision)",
+  },
   {
     what: 'prestateTracer (diffMode off): contracts the transaction created, when they did not exist before',
     why: 'geth removes a created account whose pre-state was empty (prestateTracer OnTxEnd: "the new created contracts\' prestate were empty, so delete them"); revm-inspectors keeps it as {balance: 0x0}',
@@ -50,6 +63,37 @@ const KNOWN_DIFFERENCES: readonly { what: string; why: string }[] = [
 ]
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json }
+
+/** Parity traces without what two chains cannot share (the block hash); anvil's static-call and collision errors in the words Parallax uses. */
+function parityComparable(v: Json): Json {
+  if (!Array.isArray(v)) return v
+  return v.map((tr) => {
+    const { blockHash: _drop, ...rest } = tr as Record<string, Json>
+    void _drop
+    if (rest['error'] === 'StateChangeDuringStaticCall') rest['error'] = 'Mutable Call In Static Context'
+    if (rest['error'] === 'CreateCollision') rest['error'] = 'contract address collision'
+    return rest
+  })
+}
+
+/** Parity traces with the calls to precompiles taken out (later siblings renumbered, last first; their parents' subtraces lowered). */
+function withoutPrecompileCalls(traces: Json): Json {
+  type Tr = { action: { to?: string; callType?: string }; traceAddress: number[]; subtraces: number }
+  const all = traces as unknown as Tr[]
+  const isPre = (tr: Tr): boolean => tr.action.callType !== undefined && tr.action.to !== undefined && BigInt(tr.action.to) >= 1n && BigInt(tr.action.to) <= 0x11n
+  const gone = all.filter(isPre).map((tr) => tr.traceAddress)
+  const kept = all.filter((tr) => !isPre(tr)).map((tr) => JSON.parse(JSON.stringify(tr)) as Tr)
+  for (const path of gone.reverse()) {
+    const parent = path.slice(0, -1)
+    const at = path[path.length - 1]!
+    for (const tr of kept) {
+      const a = tr.traceAddress
+      if (JSON.stringify(a) === JSON.stringify(parent)) tr.subtraces--
+      if (a.length > parent.length && JSON.stringify(a.slice(0, parent.length)) === JSON.stringify(parent) && a[parent.length]! > at) a[parent.length]!--
+    }
+  }
+  return kept as unknown as Json
+}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -116,7 +160,7 @@ t.test('callTracer and prestateTracer agree with anvil', { timeout: 240_000 }, a
   const anvilPort = await freePort()
   const anvil: ChildProcess = spawn(ANVIL, ['--port', String(anvilPort), '--host', '127.0.0.1', '--chain-id', '1337', '--hardfork', 'prague', '--silent'], { stdio: 'ignore' })
   const dir = mkdtempSync(join(tmpdir(), 'parallax-trace-anvil-'))
-  const node = await startNodeProcess(['node', '--dev', '--dev.period', '0', '--datadir', dir, '--http.port', '0', '--authrpc.port', '0', '--http.api', 'eth,net,web3,debug'])
+  const node = await startNodeProcess(['node', '--dev', '--dev.period', '0', '--datadir', dir, '--http.port', '0', '--authrpc.port', '0', '--http.api', 'eth,net,web3,debug,trace'])
   t.teardown(async () => {
     await node.stop()
     anvil.kill('SIGTERM')
@@ -263,6 +307,26 @@ t.test('callTracer and prestateTracer agree with anvil', { timeout: 240_000 }, a
       }
       t.strictSame(p, a, `${label}: ${name}`)
     }
+    const [pa, pp] = await Promise.all([rpc(anvilUrl, 'trace_transaction', [hash]), rpc(parallaxUrl, 'trace_transaction', [hash])])
+    t.strictSame(parityComparable(pp), parityComparable(pa), `${label}: trace_transaction`)
+    const blockOf = async (url: string): Promise<string> => ((await rpc(url, 'eth_getTransactionReceipt', [hash])) as { blockNumber: string }).blockNumber
+    const [ba, bp] = await Promise.all([rpc(anvilUrl, 'trace_block', [await blockOf(anvilUrl)]), rpc(parallaxUrl, 'trace_block', [await blockOf(parallaxUrl)])])
+    t.strictSame(parityComparable(bp), parityComparable(ba), `${label}: trace_block`)
+    const [ra, rp] = await Promise.all([
+      rpc(anvilUrl, 'trace_replayBlockTransactions', [await blockOf(anvilUrl), ['trace', 'stateDiff']]),
+      rpc(parallaxUrl, 'trace_replayBlockTransactions', [await blockOf(parallaxUrl), ['trace', 'stateDiff']]),
+    ])
+    const replayComparable = (v: Json, coinbase: string, dropPrecompiles: boolean): Json =>
+      (v as Record<string, Json>[]).map((r) => ({
+        ...r,
+        trace: parityComparable(dropPrecompiles ? withoutPrecompileCalls(r['trace']!) : r['trace']!),
+        stateDiff: dropCoinbase(r['stateDiff']!, coinbase),
+      }))
+    t.strictSame(replayComparable(rp, cbP, true), replayComparable(ra, cbA, false), `${label}: trace_replayBlockTransactions (trace, stateDiff)`)
   }
+  const filter = { fromBlock: '0x1', toBlock: await rpc(parallaxUrl, 'eth_blockNumber', []), toAddress: [mainAddress.toLowerCase()] }
+  const [fa, fp] = await Promise.all([rpc(anvilUrl, 'trace_filter', [filter]), rpc(parallaxUrl, 'trace_filter', [filter])])
+  t.ok((fp as Json[]).length > 0, 'trace_filter finds the calls to the orchestrator')
+  t.strictSame(parityComparable(fp), parityComparable(fa), 'trace_filter by toAddress')
   t.ok(KNOWN_DIFFERENCES.length > 0)
 })

@@ -20,20 +20,22 @@ function jobDeadline(arrived: number, options: TraceOptions, traced: number): nu
   return arrived + options.timeoutMs * Math.max(1, traced) + 1000
 }
 
+/** Traces `block` (or only its transaction `txIndex`) in the call workers with `options`. */
+export async function runBlockTrace(env: EthEnv, block: Block, options: TraceOptions, arrived: number, txIndex?: number): Promise<Json> {
+  const job: TraceBlockJob = {
+    method: 'debug_traceBlock',
+    blockRlp: block.serialize(),
+    options,
+    deadline: jobDeadline(arrived, options, txIndex === undefined ? block.transactions.length : 1),
+    timeoutMs: options.timeoutMs,
+    ...(txIndex !== undefined ? { txIndex } : {}),
+  }
+  return (await env.calls.run(job)) as Json
+}
+
 export function debugMethods(env: EthEnv): Methods {
   const { reader, opts } = env
-
-  const traceBlock = async (block: Block, options: TraceOptions, arrived: number, txIndex?: number): Promise<Json> => {
-    const job: TraceBlockJob = {
-      method: 'debug_traceBlock',
-      blockRlp: block.serialize(),
-      options,
-      deadline: jobDeadline(arrived, options, txIndex === undefined ? block.transactions.length : 1),
-      timeoutMs: options.timeoutMs,
-      ...(txIndex !== undefined ? { txIndex } : {}),
-    }
-    return (await env.calls.run(job)) as Json
-  }
+  const traceBlock = (block: Block, options: TraceOptions, arrived: number, txIndex?: number): Promise<Json> => runBlockTrace(env, block, options, arrived, txIndex)
 
   /** debug_traceBlockBy*: the block `find` names, traced whole. */
   const byBlock = <T>(decode: (v: unknown) => T, find: (key: T) => Promise<Block | undefined>, missing: (key: T) => string) => async (params: unknown[]): Promise<Json> => {

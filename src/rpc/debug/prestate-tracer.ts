@@ -181,6 +181,29 @@ export class PrestateTracer implements TxTracer {
     return this.diff(pre, preValues)
   }
 
+  /** The accounts the transaction changed, once it has run (instead of end()). */
+  async changes(): Promise<AccountChange[]> {
+    this.dispose()
+    const out: AccountChange[] = []
+    for (const [address, slots] of this.touched) {
+      const { snap, code } = await this.preOf(address)
+      const a = new Address(hexBytesOf(address))
+      const acc = await this.state.getAccount(a)
+      const before = snap === null ? null : { balance: snap.balance, nonce: snap.nonce, code }
+      const after = acc === undefined ? null : { balance: acc.balance, nonce: acc.nonce, code: equalsBytes(acc.codeHash, KECCAK256_NULL) ? new Uint8Array() : await this.state.getCode(a) }
+      const storage: [string, string, string][] = []
+      for (const slot of slots) {
+        const old = await this.preSlot(address, slot)
+        const now = after === null ? old : bytesToHex(setLengthLeft(await this.state.getStorage(a, hexBytesOf(slot)), 32))
+        if (now !== old || after === null) storage.push([slot, old, now])
+      }
+      const same = before !== null && after !== null && before.balance === after.balance && before.nonce === after.nonce && equalsBytes(before.code, after.code)
+      if ((before === null && after === null) || (same && storage.length === 0)) continue
+      out.push({ address, before, after, storage, created: this.created.has(address) })
+    }
+    return out
+  }
+
   private async diff(pre: Record<string, JsonObject>, preValues: Map<string, { snap: Snapshot | null; code: Uint8Array; storage: Record<string, string> }>): Promise<Json> {
     const post: Record<string, JsonObject> = {}
     const zero = `0x${'0'.repeat(64)}`
@@ -230,6 +253,22 @@ export class PrestateTracer implements TxTracer {
     }
     return { post, pre }
   }
+}
+
+/** One account's change in a transaction (for parity's stateDiff): existence, fields and touched slots, before and after. */
+export interface AccountChange {
+  address: string
+  before: AccountState | null
+  after: AccountState | null
+  /** [slot, before, after] of every touched slot whose value changed. */
+  storage: [string, string, string][]
+  /** Created by a CREATE/CREATE2 (or the transaction) of this transaction. */
+  created: boolean
+}
+export interface AccountState {
+  balance: bigint
+  nonce: bigint
+  code: Uint8Array
 }
 
 function hexBytesOf(hex: string): Uint8Array {

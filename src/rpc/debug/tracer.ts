@@ -11,7 +11,8 @@ import type { RunTxResult } from '@ethereumjs/vm'
 import type { Json } from '../eth/format.ts'
 
 export const TRACER_NAMES = ['structLogger', 'callTracer', 'flatCallTracer', 'prestateTracer', '4byteTracer', 'noopTracer'] as const
-export type TracerName = (typeof TRACER_NAMES)[number]
+/** geth's names, and `parityTracer`: the trace_* namespace's output (not selectable through a TraceConfig). */
+export type TracerName = (typeof TRACER_NAMES)[number] | 'parityTracer'
 
 /** geth's TraceConfig (and each native tracer's tracerConfig), decoded. */
 export interface TraceOptions {

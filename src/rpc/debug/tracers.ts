@@ -1,5 +1,5 @@
 // geth's tracers by name: the struct logger (default), callTracer, flatCallTracer, prestateTracer,
-// 4byteTracer and noopTracer. JavaScript tracers (any other string) are not supported.
+// 4byteTracer and noopTracer (and trace_*'s parityTracer). JavaScript tracers (any other string) are not supported.
 import type { InterpreterStep, Message } from '@ethereumjs/evm'
 import { bytesToHex } from '@ethereumjs/util'
 import type { RunTxResult } from '@ethereumjs/vm'
@@ -7,6 +7,7 @@ import type { Json } from '../eth/format.ts'
 import { CallTracer } from './call-tracer.ts'
 import { flattenCalls } from './flat-call.ts'
 import { PrestateTracer } from './prestate-tracer.ts'
+import { ParityTracer } from './parity-tracer.ts'
 import { StructLogger } from './struct-logger.ts'
 import type { TraceOptions, TxTracer } from './tracer.ts'
 
@@ -53,7 +54,8 @@ class NoopTracer implements TxTracer {
 
 /** geth's flatCallTracer: the call tree as parity-style traces. */
 export class FlatCallTracer extends CallTracer {
-  constructor() {
+  /** `parity`: OpenEthereum's conventions (trace_*), see FlatContext. */
+  constructor(private readonly parity = false) {
     super({ onlyTopCall: false, withLog: false })
   }
   override end(result: RunTxResult): Json {
@@ -65,6 +67,7 @@ export class FlatCallTracer extends CallTracer {
       blockNumber: header.number,
       ...(this.ctx.txHash !== undefined ? { txHash: bytesToHex(this.ctx.txHash) } : {}),
       ...(this.ctx.txIndex !== undefined ? { txIndex: this.ctx.txIndex } : {}),
+      parity: this.parity,
     })
   }
 }
@@ -83,5 +86,7 @@ export function createTracer(opts: TraceOptions): TxTracer {
       return new FourByteTracer()
     case 'noopTracer':
       return new NoopTracer()
+    case 'parityTracer':
+      return new ParityTracer(opts)
   }
 }

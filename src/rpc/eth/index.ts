@@ -2,6 +2,7 @@
 // and state reads, transactions and receipts, logs, calls and gas estimation, fees, node identity.
 // `createEthMethods(ctx)` returns the method table; the HTTP server (src/rpc/server.ts) dispatches it.
 import { debugMethods } from '../debug/methods.ts'
+import { traceMethods } from '../debug/trace-methods.ts'
 import type { RpcHandler } from '../types.ts'
 import { accountMethods } from './accounts.ts'
 import { blockMethods } from './blocks.ts'
@@ -31,6 +32,7 @@ export function createEthMethods(ctx: EthContext): Map<string, RpcHandler> {
     configMethods(env),
     debugMethods(env),
     testingMethods(env),
+    traceMethods(env),
   ]
   const methods = new Map<string, RpcHandler>()
   for (const table of tables) for (const [name, handler] of Object.entries(table)) methods.set(name, handler)
