@@ -338,6 +338,27 @@ else {
         error: { code: -32000, message: 'only replay-protected (EIP-155) transactions allowed over RPC' },
       })
     })
+
+    t.test('trace_block before the merge ends with the block and uncle rewards (OpenEthereum)', async (t) => {
+      let uncles = 0
+      for (const [n, eth] of [['0x1', 5n], ['0xa', 3n], ['0x20', 2n]] as const) {
+        const reward = eth * 10n ** 18n
+        const block = (await call('eth_getBlockByNumber', [n, false])).result as { miner: string; uncles: string[]; hash: string }
+        const traces = (await call('trace_block', [n])).result as { type: string; action: Record<string, Json>; blockHash: string }[]
+        const rewards = traces.filter((x) => x.type === 'reward')
+        const want: Json[] = [{ author: block.miner, rewardType: 'block', value: `0x${(reward + (reward / 32n) * BigInt(block.uncles.length)).toString(16)}` }]
+        for (let i = 0; i < block.uncles.length; i++) {
+          const u = (await call('eth_getUncleByBlockNumberAndIndex', [n, `0x${i.toString(16)}`])).result as { miner: string; number: string }
+          want.push({ author: u.miner, rewardType: 'uncle', value: `0x${(((BigInt(u.number) + 8n - BigInt(n)) * reward) / 8n).toString(16)}` })
+        }
+        uncles += block.uncles.length
+        t.strictSame(rewards.map((r) => r.action), want, `block ${n}: ${eth} ETH, ${block.uncles.length} uncle(s)`)
+        t.ok(traces.slice(traces.length - rewards.length).every((x) => x.type === 'reward' && x.blockHash === block.hash), 'after the transactions')
+      }
+      t.ok(uncles > 0, 'uncle rewards were checked too')
+      const head = (await call('trace_block', ['latest'])).result as { type: string }[]
+      t.ok(head.every((x) => x.type !== 'reward'), 'no rewards after the merge')
+    })
   })
 }
 

@@ -7,6 +7,7 @@
 import type { Block } from '@ethereumjs/block'
 import { ConsensusType } from '@ethereumjs/common'
 import { bytesToHex } from '@ethereumjs/util'
+import { paramsVM } from '@ethereumjs/vm'
 import { InvalidParamsError } from '../errors.ts'
 import { ServerError } from '../eth/errors.ts'
 import type { EthEnv, Methods } from '../eth/env.ts'
@@ -35,6 +36,7 @@ function parityOptions(stateDiff: boolean): TraceOptions {
 /** Block and uncle reward traces of a block before the merge (none after it). */
 export function rewardTraces(env: EthEnv, block: Block): JsonObject[] {
   const common = env.ctx.common.copy()
+  common.updateParams(paramsVM) // minerReward lives in the VM's parameters
   const h = block.header
   common.setHardforkBy({ blockNumber: h.number, timestamp: h.timestamp })
   if (common.consensusType() !== ConsensusType.ProofOfWork || h.difficulty === 0n) return []
@@ -73,7 +75,13 @@ function addressSet(v: unknown, field: string): Set<string> {
 function traceFilterJSON(v: unknown): TraceFilter {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new DecodeError(`json: cannot unmarshal ${jsonKind(v)} into Go value of type TraceFilter`)
   const o = v as Record<string, unknown>
-  const num = (k: string): number | undefined => (o[k] === undefined || o[k] === null ? undefined : Number(uint64JSON(o[k], { struct: 'TraceFilter', field: k })))
+  // OpenEthereum takes after/count as JSON numbers; hex quantities are accepted too.
+  const num = (k: string): number | undefined => {
+    const x = o[k]
+    if (x === undefined || x === null) return undefined
+    if (typeof x === 'number' && Number.isSafeInteger(x) && x >= 0) return x
+    return Number(uint64JSON(x, { struct: 'TraceFilter', field: k }))
+  }
   const count = num('count')
   return {
     fromBlock: o['fromBlock'] === undefined || o['fromBlock'] === null ? 'latest' : blockNumberJSON(o['fromBlock']),
@@ -105,8 +113,12 @@ function matches(trace: JsonObject, f: TraceFilter): boolean {
 export function traceMethods(env: EthEnv): Methods {
   const { reader } = env
 
-  const replay = async (block: Block, stateDiff: boolean, arrived: number): Promise<{ txHash: string; result: ParityResult }[]> =>
-    (await runBlockTrace(env, block, parityOptions(stateDiff), arrived)) as unknown as { txHash: string; result: ParityResult }[]
+  /** Every transaction of `block` through the parity tracer; one that could not be traced (timeout) fails the call. */
+  const replay = async (block: Block, stateDiff: boolean, arrived: number): Promise<{ txHash: string; result: ParityResult }[]> => {
+    const out = (await runBlockTrace(env, block, parityOptions(stateDiff), arrived)) as unknown as { txHash: string; result?: ParityResult; error?: string }[]
+    for (const r of out) if (r.result === undefined) throw new ServerError(`transaction ${r.txHash}: ${r.error ?? 'not traced'}`)
+    return out as { txHash: string; result: ParityResult }[]
+  }
 
   /** Every trace of a block: its transactions' in order, then its rewards. */
   const blockTraces = async (block: Block, arrived: number): Promise<JsonObject[]> => {
