@@ -2,10 +2,12 @@
 // known parent from the given transactions (or, with `null`, from the pool's pending ones) with the
 // payload builder's own two passes (src/exec/build.ts), in the RPC call workers, and answers it as
 // engine_getPayloadV5 would, without importing it or moving the head. Given transactions must all
-// apply: the first that does not is the error, with geth's pre-check text.
+// apply: the first that does not is the error, with geth's pre-check text. Blob transactions given
+// as network wrappers (and the pool's, which keep theirs) bring their sidecars into `blobsBundle`.
 import type { Common } from '@ethereumjs/common'
 import type { MerkleStateManager } from '@ethereumjs/statemanager'
-import { Capability, createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx'
+import { RLP } from '@ethereumjs/rlp'
+import { Blob4844Tx, Capability, createBlob4844TxFromSerializedNetworkWrapper, createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex, type WithdrawalData } from '@ethereumjs/util'
 import type { VM } from '@ethereumjs/vm'
 import type { Block } from '@ethereumjs/block'
@@ -106,9 +108,11 @@ async function gethPrecheck(tx: TypedTransaction, vm: VM, template: Block): Prom
   if (tx.gasLimit < intrinsic) throw new Error(`intrinsic gas too low: have ${tx.gasLimit}, want ${intrinsic}`)
 }
 
+/** A transaction's EIP-2718 encoding, or a blob transaction's network wrapper (with its sidecar). */
 function decodeTx(raw: Uint8Array, common: Common): TypedTransaction {
   try {
-    return createTxFromRLP(raw, { common })
+    const wrapper = raw[0] === 3 && Array.isArray((RLP.decode(raw.subarray(1)) as unknown[])[0])
+    return wrapper ? createBlob4844TxFromSerializedNetworkWrapper(raw, { common }) : createTxFromRLP(raw, { common })
   } catch (err) {
     throw new InvalidParamsError(`invalid transaction: ${err instanceof Error ? err.message : String(err)}`)
   }
@@ -139,9 +143,19 @@ export async function runBuildBlockJob(backend: CallBackend, job: BuildBlockJob)
     txs,
     ...(job.fromPool ? {} : { precheck: gethPrecheck }),
   })
+  // The sidecars of the included blob transactions that came with one, in block order.
+  const sidecars = new Map(txs.filter((tx): tx is Blob4844Tx => tx instanceof Blob4844Tx && tx.blobs !== undefined).map((tx) => [bytesToHex(tx.hash()), tx]))
+  const blobsBundle = { commitments: [] as string[], proofs: [] as string[], blobs: [] as string[] }
   const failed = built.skipped[0]
   if (!job.fromPool && failed !== undefined) throw new ServerError(failed.error)
   const block = built.block
+  for (const tx of block.transactions) {
+    const w = sidecars.get(bytesToHex(tx.hash()))
+    if (w === undefined) continue
+    blobsBundle.commitments.push(...w.kzgCommitments!)
+    blobsBundle.proofs.push(...w.kzgProofs!)
+    blobsBundle.blobs.push(...w.blobs!)
+  }
   const h = block.header
   const payload: JsonObject = {
     parentHash: toData(h.parentHash),
@@ -169,7 +183,7 @@ export async function runBuildBlockJob(backend: CallBackend, job: BuildBlockJob)
   return {
     executionPayload: payload,
     blockValue: toQuantity(built.blockValue),
-    blobsBundle: { commitments: [], proofs: [], blobs: [] },
+    blobsBundle,
     executionRequests: requests.map(toData),
     shouldOverrideBuilder: false,
   }

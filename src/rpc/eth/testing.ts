@@ -1,6 +1,7 @@
 // The `testing` namespace (geth serves it only when asked: add `testing` to --http.api):
 // testing_buildBlockV1. Parameters are decoded and the parent found here; the build is a job for the
 // RPC call workers, so it never runs on the thread that serves the Engine API.
+import { Blob4844Tx } from '@ethereumjs/tx'
 import type { EthEnv, Methods } from './env.ts'
 import { ServerError } from './errors.ts'
 import { arg, bytesJSON, checkArity, hashJSON, optArg } from './params.ts'
@@ -17,7 +18,9 @@ export function testingMethods(env: EthEnv): Methods {
       const extraData = optArg(params, 3, bytesJSON) ?? new Uint8Array()
       const parent = await env.ctx.chain.store.getHeader(parentHash)
       if (parent === undefined) throw new ServerError('parent block not found')
-      const txs = given ?? (env.ctx.txpool?.pending(parent.calcNextBaseFee()) ?? []).map((tx) => tx.serialize())
+      const pooled = (): Uint8Array[] =>
+        (env.ctx.txpool?.pending(parent.calcNextBaseFee()) ?? []).map((tx) => (tx instanceof Blob4844Tx && tx.blobs !== undefined ? tx.serializeNetworkWrapper() : tx.serialize()))
+      const txs = given ?? pooled()
       const { evmTimeoutMs } = env.opts
       return env.calls.run({
         method: 'testing_buildBlockV1',

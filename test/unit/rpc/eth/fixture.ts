@@ -1,7 +1,7 @@
 // A one-block (genesis) chain for the eth_* method tests, on memory or on a LevelDB store, and a
 // dispatcher that answers like the server: { result } or { error: { code, message, data? } }.
 import type { Block } from '@ethereumjs/block'
-import { createFeeMarket1559Tx, type TypedTransaction } from '@ethereumjs/tx'
+import { createBlob4844Tx, createFeeMarket1559Tx, type Blob4844Tx, type TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex, hexToBytes, privateToAddress } from '@ethereumjs/util'
 import pino from 'pino'
 import { DEV_PRIVATE_KEYS } from '../../../../config/presets/dev-keys.ts'
@@ -64,6 +64,11 @@ export function ethCaller(chain: Chain, extra: Partial<EthContext> = {}): Call {
 export function senderTx(chain: Chain, fields: { nonce: bigint; to?: `0x${string}`; data?: string; value?: bigint; gasLimit: bigint }): TypedTransaction {
   const { to, data, ...rest } = fields
   return createFeeMarket1559Tx({ ...rest, ...(to !== undefined ? { to } : {}), ...(data !== undefined ? { data: hexToBytes(data as `0x${string}`) } : {}), maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n, chainId: 1337n }, { common: chain.common }).sign(KEY)
+}
+
+/** SENDER's signed blob transaction in network-wrapper form (one blob of `data`). */
+export function senderBlobTx(chain: Chain, nonce: bigint, to: `0x${string}`, data: string): Blob4844Tx {
+  return createBlob4844Tx({ nonce, to, gasLimit: 21_000n, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n, maxFeePerBlobGas: 10n ** 9n, chainId: 1337n, blobsData: [data] }, { common: chain.common }).sign(KEY)
 }
 
 /** Builds a block of `txs` on the head and makes it the head (every transaction must fit). */

@@ -3,7 +3,8 @@
 // reverted frame), the spec's limits and error codes, the request-wide gas budget, and that neither
 // method changes the chain.
 import t from 'tap'
-import { ethCaller, openPooledChain, SENDER } from './fixture.ts'
+import { bytesToHex } from '@ethereumjs/util'
+import { ethCaller, openPooledChain, SENDER, senderBlobTx } from './fixture.ts'
 
 const { chain, pool } = await openPooledChain(t, 'parallax-simulate-')
 const call = ethCaller(chain)
@@ -113,6 +114,11 @@ t.test('neither method changes the chain', async (t) => {
   const built = await pooled('testing_buildBlockV1', [`0x${Buffer.from(head).toString('hex')}`, { timestamp: '0x10', prevRandao: word('0x'), suggestedFeeRecipient: A, withdrawals: [], parentBeaconBlockRoot: word('0x') }, [], '0x'])
   t.match(built, { result: { executionPayload: { blockNumber: '0x1', parentHash: `0x${Buffer.from(head).toString('hex')}`, transactions: [] }, shouldOverrideBuilder: false } })
   t.same(chain.head.hash(), head, 'the head did not move')
+  const blob = senderBlobTx(chain, 0n, B, 'hello')
+  const withBlob = await pooled('testing_buildBlockV1', [bytesToHex(head), { timestamp: '0x10', prevRandao: word('0x'), suggestedFeeRecipient: A, withdrawals: [], parentBeaconBlockRoot: word('0x') }, [bytesToHex(blob.serializeNetworkWrapper())], '0x'])
+  t.match(withBlob, { result: { executionPayload: { transactions: [bytesToHex(blob.serialize())], blobGasUsed: '0x20000' } } }, 'the block carries the minimal form')
+  t.strictSame((withBlob as { result: { blobsBundle: unknown } }).result.blobsBundle, { commitments: blob.kzgCommitments, proofs: blob.kzgProofs, blobs: blob.blobs }, 'the sidecar is in blobsBundle')
+  t.same(chain.head.hash(), head)
   const none = await call('testing_buildBlockV1', [word('0x1234'), { timestamp: '0x10', prevRandao: word('0x'), suggestedFeeRecipient: A }, [], '0x'])
   t.match(none, { error: { code: -32000 } }, 'an unknown parent')
 })
