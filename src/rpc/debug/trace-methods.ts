@@ -169,7 +169,6 @@ export function traceMethods(env: EthEnv): Methods {
       })) as Json
     },
     trace_filter: async (params) => {
-      const arrived = Date.now()
       checkArity(params, 1, 1)
       const f = arg(params, 0, traceFilterJSON)
       const from = await reader.resolveNumber(f.fromBlock)
@@ -181,7 +180,8 @@ export function traceMethods(env: EthEnv): Methods {
       for (let n = from === 0n ? 1n : from; n <= to; n++) {
         const block = await reader.blockByNumber(n)
         if (block === undefined) break
-        for (const tr of await blockTraces(block, arrived)) {
+        // Each block's job gets its own time (a long filter is many jobs, each bounded).
+        for (const tr of await blockTraces(block, Date.now())) {
           if (!matches(tr, f)) continue
           if (skip > 0) {
             skip--

@@ -236,9 +236,6 @@ async function runCall(sim: Sim, vm: VM, common: Common, block: Block, args: Sim
   let result: RunTxResult
   try {
     result = await runTx(vm, { tx: ejsTx, block: execBlock, blockGasUsed: gasPool.used, skipNonce: true, skipBalance: true, skipBlockGasLimitValidation: true, skipHardForkValidation: true })
-  } catch (err) {
-    if (err instanceof EvmTimeoutError) throw new RpcError(RpcCode.Internal, `execution aborted (timeout = ${goDuration(job.timeoutMs)})`)
-    throw err
   } finally {
     restore()
   }
@@ -309,7 +306,7 @@ async function processBlock(sim: Sim, p: PlannedBlock, common: Common, data: Hea
   tracer.listen(true)
   try {
     for (const args of p.calls) {
-      if (Date.now() > job.deadline) throw new RpcError(RpcCode.Internal, `execution aborted (timeout = ${goDuration(job.timeoutMs)})`)
+      if (Date.now() > job.deadline) throw new EvmTimeoutError('execution aborted')
       tracer.reset()
       const { tx, result, json } = await runCall(sim, vm, common, block, { ...args }, gasPool, blobBaseFee)
       outcomes.push({ tx, result, json, logs: tracer.logs() })
@@ -377,8 +374,17 @@ function blockJson(header: BlockHeader, outcomes: CallOutcome[], withdrawals: Wi
   return o
 }
 
-/** Runs an eth_simulateV1 job over `backend`; throws the RpcError the method answers with. */
+/** Runs an eth_simulateV1 job over `backend`; throws the RpcError the method answers with (past the deadline, anywhere: geth's -32603 timeout). */
 export async function runSimulateJob(backend: CallBackend, job: SimulateJob): Promise<Json> {
+  try {
+    return await simulate(backend, job)
+  } catch (err) {
+    if (err instanceof EvmTimeoutError) throw new RpcError(RpcCode.Internal, `execution aborted (timeout = ${goDuration(job.timeoutMs)})`)
+    throw err
+  }
+}
+
+async function simulate(backend: CallBackend, job: SimulateJob): Promise<Json> {
   const base = await backend.headerByHash(job.headerHash)
   if (base === undefined) throw new ServerError('header not found')
   // Execution's state layer (caches flushed into the tries once per block, batched trie updates):

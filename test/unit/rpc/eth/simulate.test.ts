@@ -100,6 +100,13 @@ t.test('limits and error codes', async (t) => {
   t.equal((await err([{ blockStateCalls: 5 }]))?.code, -32602, 'bad shape')
 })
 
+t.test('--rpc.evmtimeout bounds the whole simulation (geth: -32603)', async (t) => {
+  const hurried = ethCaller(chain, { options: { evmTimeoutMs: 50 } })
+  const loop = { [B]: { code: '0x5b600056' } }
+  const a = await hurried('eth_simulateV1', [{ blockStateCalls: [{ stateOverrides: loop, calls: [{ from: SENDER, to: B }] }] }])
+  t.match(a, { error: { code: -32603, message: 'execution aborted (timeout = 50ms)' } })
+})
+
 t.test('the gas cap is a budget for the whole request', async (t) => {
   const capped = ethCaller(chain, { options: { gasCap: 30_000n } })
   const a = await capped('eth_simulateV1', [{ blockStateCalls: [{ calls: [{ from: SENDER, to: B }, { from: SENDER, to: B }] }] }])
