@@ -128,4 +128,6 @@ t.test('neither method changes the chain', async (t) => {
   t.same(chain.head.hash(), head)
   const none = await call('testing_buildBlockV1', [word('0x1234'), { timestamp: '0x10', prevRandao: word('0x'), suggestedFeeRecipient: A }, [], '0x'])
   t.match(none, { error: { code: -32000 } }, 'an unknown parent')
+  const early = await call('testing_buildBlockV1', [bytesToHex(head), { timestamp: '0x0', prevRandao: word('0x'), suggestedFeeRecipient: A }, [], '0x'])
+  t.match(early, { error: { code: -32000, message: 'invalid timestamp, parent 0 given 0' } }, 'a block must come after its parent')
 })
