@@ -28,90 +28,15 @@ import { RpcCode, RpcError } from '../errors.ts'
 import { callDefaults, toMessage, type BlockOverrides, type StateOverride } from './call-args.ts'
 import type { CallBackend } from './call-job.ts'
 import { goDuration, RevertError, ServerError } from './errors.ts'
-import { applyStateOverride, buildTx, eoaView, EvmTimeoutError, installDeadline, MessageError, preCheck, type MessageErrorKind } from './evm-call.ts'
+import { applyStateOverride, buildTx, eoaView, EvmTimeoutError, installDeadline, MessageError, preCheck } from './evm-call.ts'
 import { formatHeader, formatLog, type Json, type JsonObject } from './format.ts'
 import { toData, toQuantity } from './params.ts'
-import { TIMESTAMP_INCREMENT, SIMULATE_LIMITS, type SimBlock, type SimulateJob } from './simulate-args.ts'
+import type { SimBlock, SimulateJob } from './simulate-args.ts'
+import { GasBudget, KIND_CODES, MAX_UINT64, planBlocks, SimCode, type PlannedBlock } from './simulate-plan.ts'
 import { SimLogTracer, type SimLog } from './simulate-logs.ts'
 import { formatSimTx, simTx, type SimTx } from './simulate-tx.ts'
 import { vmErrorText } from './vm-errors.ts'
 
-/** The spec's error codes (execution-apis eth_simulateV1; geth's internal/ethapi/errors.go). */
-export const SimCode = {
-  NonceTooHigh: -38011,
-  NonceTooLow: -38010,
-  BaseFeeTooLow: -38012,
-  IntrinsicGas: -38013,
-  InsufficientFunds: -38014,
-  BlockGasLimitReached: -38015,
-  BlockNumberInvalid: -38020,
-  BlockTimestampInvalid: -38021,
-  MaxInitCodeSizeExceeded: -38025,
-  ClientLimitExceeded: -38026,
-  VmError: -32015,
-} as const
-
-const KIND_CODES: Record<MessageErrorKind, number> = {
-  nonceTooHigh: SimCode.NonceTooHigh,
-  nonceTooLow: SimCode.NonceTooLow,
-  nonceMax: RpcCode.Internal,
-  tipAboveFeeCap: RpcCode.InvalidParams,
-  feeCapTooLow: SimCode.BaseFeeTooLow,
-  insufficientFunds: SimCode.InsufficientFunds,
-  intrinsicGas: SimCode.IntrinsicGas,
-  initCodeSize: SimCode.MaxInitCodeSizeExceeded,
-  other: RpcCode.Internal,
-}
-
-const MAX_UINT64 = (1n << 64n) - 1n
-const ZERO32 = new Uint8Array(32)
-
-interface PlannedBlock {
-  number: bigint
-  time: bigint
-  overrides: BlockOverrides
-  stateOverrides?: StateOverride
-  calls: SimBlock['calls']
-}
-
-/** geth's sanitizeChain: numbers and timestamps strictly increasing, defaults set, gaps filled. */
-export function planBlocks(base: BlockHeader, blocks: SimBlock[]): PlannedBlock[] {
-  const out: PlannedBlock[] = []
-  let prevNumber = base.number
-  let prevTime = base.timestamp
-  for (const b of blocks) {
-    const o = { ...(b.blockOverrides ?? {}) }
-    const number = o.number ?? prevNumber + 1n
-    if (number <= prevNumber) throw new RpcError(SimCode.BlockNumberInvalid, `block numbers must be in order: ${BigInt.asUintN(64, number)} <= ${prevNumber}`)
-    if (number - base.number > BigInt(SIMULATE_LIMITS.blocks)) throw new RpcError(SimCode.ClientLimitExceeded, 'too many blocks')
-    for (let n = prevNumber + 1n; n < number; n++) {
-      prevTime += TIMESTAMP_INCREMENT
-      out.push({ number: n, time: prevTime, overrides: { number: n, time: prevTime }, calls: [] })
-    }
-    prevNumber = number
-    let time: bigint
-    if (o.time === undefined) time = prevTime + TIMESTAMP_INCREMENT
-    else {
-      time = o.time
-      if (time <= prevTime) throw new RpcError(SimCode.BlockTimestampInvalid, `block timestamps must be in order: ${time} <= ${prevTime}`)
-    }
-    prevTime = time
-    out.push({ number, time, overrides: { ...o, number, time }, ...(b.stateOverrides !== undefined ? { stateOverrides: b.stateOverrides } : {}), calls: b.calls })
-  }
-  return out
-}
-
-/** The request-wide gas budget (--rpc.gascap; 0 = none). */
-class GasBudget {
-  remaining: bigint
-  constructor(cap: bigint) {
-    this.remaining = cap === 0n ? MAX_UINT64 : cap
-  }
-  consume(gas: bigint): void {
-    if (gas > this.remaining) throw new ServerError(`RPC gas cap exhausted: need ${gas}, remaining ${this.remaining}`)
-    this.remaining -= gas
-  }
-}
 
 interface Sim {
   backend: CallBackend
@@ -188,6 +113,8 @@ function headerData(common: Common, p: PlannedBlock, prev: { coinbase: Address; 
   if (common.isActivatedEIP(7685)) d.requestsHash = sha256(new Uint8Array())
   return d
 }
+
+const ZERO32 = new Uint8Array(32)
 
 const trieRoot = async (values: Uint8Array[]): Promise<Uint8Array> =>
   values.length === 0 ? KECCAK256_RLP : (await updateTrie(async () => undefined, KECCAK256_RLP, values.map((value, i) => ({ key: RLP.encode(i), value })))).root
