@@ -203,6 +203,7 @@ export class Chain {
       if (!(err instanceof InvalidBlockError)) throw err
       const entry = { reason: err.reason, message: err.message, latestValidHash: parent.hash() }
       if (err.reason !== 'bodyMismatch') this.invalid.add(hash, entry)
+      this.invalid.addBad(block)
       this.logger.warn({ number: Number(block.header.number), hash: bytesToHex(hash), reason: err.reason, err: err.message }, 'Invalid block')
       return { status: 'invalid', hash, ...entry }
     }

@@ -1,6 +1,10 @@
 // Blocks known to be invalid, and why. Kept in memory (bounded), never in the database, so a
 // rejected block leaves the store byte-for-byte as it was. Descendants inherit the verdict.
+import type { Block } from '@ethereumjs/block'
 import { bytesToHex } from '@ethereumjs/util'
+
+/** How many bad blocks debug_getBadBlocks lists (geth keeps the last 10). */
+export const BAD_BLOCKS_KEPT = 10
 
 export interface InvalidEntry {
   reason: string
@@ -11,6 +15,7 @@ export interface InvalidEntry {
 
 export class InvalidBlockCache {
   private readonly entries = new Map<string, InvalidEntry>()
+  private readonly bad: Block[] = []
   readonly limit: number
 
   constructor(limit = 1024) {
@@ -27,6 +32,17 @@ export class InvalidBlockCache {
       const oldest = this.entries.keys().next().value
       if (oldest !== undefined) this.entries.delete(oldest)
     }
+  }
+  /** Keeps a block that failed validation or execution itself (for debug_getBadBlocks), newest last. */
+  addBad(block: Block): void {
+    const k = bytesToHex(block.hash())
+    if (this.bad.some((b) => bytesToHex(b.hash()) === k)) return
+    this.bad.push(block)
+    if (this.bad.length > BAD_BLOCKS_KEPT) this.bad.shift()
+  }
+  /** The kept bad blocks, newest first (geth's order). */
+  badBlocks(): Block[] {
+    return [...this.bad].reverse()
   }
   get size(): number {
     return this.entries.size

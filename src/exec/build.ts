@@ -48,6 +48,8 @@ export interface BuildRequest {
   txs: Iterable<TypedTransaction>
   /** Runs the sealing pass (`generate`); default a SequentialExecutor. Selection is always sequential. */
   executor?: Executor
+  /** Asked before each candidate runs in selection (on the selection's state); a throw skips it with that message. */
+  precheck?: (tx: TypedTransaction, vm: VM, template: Block) => Promise<void>
 }
 
 
@@ -175,6 +177,7 @@ export class BuildSession {
           continue
         }
         try {
+          await this.req.precheck?.(tx, this.vm, this.template)
           const r = await runTx(this.vm, { tx, block: this.template, skipHardForkValidation: true, skipBlockGasLimitValidation: true })
           this.gasUsed += r.blockGasSpent
           this.blobGasUsed += blobs

@@ -187,6 +187,8 @@ export interface AccountOverride {
   balance?: bigint
   state?: Map<string, Uint8Array>
   stateDiff?: Map<string, Uint8Array>
+  /** eth_simulateV1: move the precompile at this account to another address. */
+  movePrecompileTo?: Uint8Array
 }
 export type StateOverride = Map<string, AccountOverride>
 
@@ -200,8 +202,8 @@ function slotMapJSON(v: unknown, field: string): Map<string, Uint8Array> {
   return out
 }
 
-/** geth's override.StateOverride: address → {nonce, code, balance, state | stateDiff}. */
-export function stateOverrideJSON(v: unknown): StateOverride {
+/** geth's override.StateOverride: address → {nonce, code, balance, state | stateDiff} (and movePrecompileToAddress where `moves`). */
+export function stateOverrideJSON(v: unknown, moves = false): StateOverride {
   const o = objectJSON(v, 'override.StateOverride', {})
   const out: StateOverride = new Map()
   for (const [addr, acc] of Object.entries(o)) {
@@ -214,7 +216,10 @@ export function stateOverrideJSON(v: unknown): StateOverride {
     if (present(a, 'balance')) ov.balance = bigJSON(a['balance'], w('balance'))
     if (present(a, 'state')) ov.state = slotMapJSON(a['state'], 'state')
     if (present(a, 'stateDiff')) ov.stateDiff = slotMapJSON(a['stateDiff'], 'stateDiff')
-    if (present(a, 'movePrecompileToAddress')) throw new InvalidParamsError('movePrecompileToAddress is not supported')
+    if (present(a, 'movePrecompileToAddress')) {
+      if (!moves) throw new InvalidParamsError('movePrecompileToAddress is not supported')
+      ov.movePrecompileTo = addressJSON(a['movePrecompileToAddress'], w('movePrecompileToAddress'))
+    }
     if (ov.state !== undefined && ov.stateDiff !== undefined) {
       throw new ServerError(`account ${new Address(address).toString()} has both 'state' and 'stateDiff'`)
     }
@@ -232,9 +237,37 @@ export interface BlockOverrides {
   feeRecipient?: Uint8Array
   prevRandao?: Uint8Array
   baseFeePerGas?: bigint
+  /** eth_simulateV1 only (eth_call refuses them). */
+  blobBaseFee?: bigint
+  beaconRoot?: Uint8Array
+  withdrawals?: WithdrawalOverride[]
 }
 
-export function blockOverridesJSON(v: unknown): BlockOverrides {
+export interface WithdrawalOverride {
+  index: bigint
+  validatorIndex: bigint
+  address: Uint8Array
+  amount: bigint
+}
+
+export function withdrawalsJSON(v: unknown): WithdrawalOverride[] {
+  return listJSON(v, 'types.Withdrawals', { struct: 'BlockOverrides', field: 'withdrawals' }).map((x) => {
+    const o = objectJSON(x, 'types.Withdrawal', { struct: 'BlockOverrides', field: 'withdrawals' })
+    const w = (field: string): Where => ({ struct: 'Withdrawal', field })
+    for (const k of ['index', 'validatorIndex', 'address', 'amount']) {
+      if (!present(o, k)) throw new DecodeError(`missing required field '${k}' for Withdrawal`)
+    }
+    return {
+      index: uint64JSON(o['index'], w('index')),
+      validatorIndex: uint64JSON(o['validatorIndex'], w('validatorIndex')),
+      address: addressJSON(o['address'], w('address')),
+      amount: uint64JSON(o['amount'], w('amount')),
+    }
+  })
+}
+
+/** geth's override.BlockOverrides; `simulate` accepts the fields only eth_simulateV1 applies. */
+export function blockOverridesJSON(v: unknown, simulate = false): BlockOverrides {
   const o = objectJSON(v, 'override.BlockOverrides', {})
   const w = (field: string): Where => ({ struct: 'BlockOverrides', field })
   const b: BlockOverrides = {}
@@ -245,6 +278,12 @@ export function blockOverridesJSON(v: unknown): BlockOverrides {
   if (present(o, 'feeRecipient')) b.feeRecipient = addressJSON(o['feeRecipient'], w('feeRecipient'))
   if (present(o, 'prevRandao')) b.prevRandao = hashJSON(o['prevRandao'], w('prevRandao'))
   if (present(o, 'baseFeePerGas')) b.baseFeePerGas = bigJSON(o['baseFeePerGas'], w('baseFeePerGas'))
+  if (simulate) {
+    if (present(o, 'blobBaseFee')) b.blobBaseFee = bigJSON(o['blobBaseFee'], w('blobBaseFee'))
+    if (present(o, 'beaconRoot')) b.beaconRoot = hashJSON(o['beaconRoot'], w('beaconRoot'))
+    if (present(o, 'withdrawals')) b.withdrawals = withdrawalsJSON(o['withdrawals'])
+    return b
+  }
   for (const k of ['blobBaseFee', 'beaconRoot', 'withdrawals']) {
     if (present(o, k)) throw new InvalidParamsError(`block override ${k} is not supported`)
   }

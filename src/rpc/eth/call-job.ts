@@ -5,6 +5,7 @@
 import type { BlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import type { MerkleStateManager } from '@ethereumjs/statemanager'
+import type { KVReader } from '../../db/interface.ts'
 import type { HeaderByHash } from '../../exec/ancestors.ts'
 import { createAccessList, type AccessListResult } from './access-list.ts'
 import { callDefaults, toMessage, type BlockOverrides, type StateOverride, type TransactionArgs } from './call-args.ts'
@@ -13,9 +14,16 @@ import { estimateGas } from './estimate.ts'
 import { applyMessage, EvmTimeoutError, MessageError, prepareCall, type CallContext } from './evm-call.ts'
 import { toData, toQuantity, type Hex } from './params.ts'
 import { BlockGoneError, runParallelismJob, type BlockSource, type ParallelismJob, type ParallelismResult } from '../../parallelism/job.ts'
+import type { Json } from './format.ts'
+import { runTraceJob, type TraceJob } from '../debug/trace-job.ts'
+import type { SimulateJob } from './simulate-args.ts'
+import { runBuildBlockJob, type BuildBlockJob } from './testing-build.ts'
+import { runSimulateJob } from './simulate.ts'
 
 export type CallMethod = 'eth_call' | 'eth_estimateGas' | 'eth_createAccessList'
-export type CallJobResult = Hex | AccessListResult | ParallelismResult
+export type CallJobResult = Hex | AccessListResult | ParallelismResult | Json
+/** Every job the call workers run: eth_call & co., parallax_blockParallelism, eth_simulateV1, testing_buildBlockV1, and the debug_trace* jobs (src/rpc/debug). */
+export type RpcJob = CallJob | TraceJob | SimulateJob | BuildBlockJob
 
 /** A job for the call workers: an EVM call, or parallax_blockParallelism's recorded re-execution. */
 export type CallJob = EvmCallJob | ParallelismJob
@@ -37,13 +45,14 @@ export interface EvmCallJob {
   tipCap?: bigint
 }
 
-/** Where a job reads the chain: headers by hash and the state after a header. */
+/** Where a job reads the chain: headers by hash, the state after a header, and the store itself (block building). */
 export interface CallBackend {
   common: Common
   headerByHash: HeaderByHash
   stateAt(header: BlockHeader): Promise<MerkleStateManager>
   /** Blocks and their store, for parallax_blockParallelism's re-execution (absent: the method is unavailable). */
   blocks?: Pick<BlockSource, 'blockByHash' | 'base'>
+  kv: KVReader
 }
 
 const MAX_UINT64 = (1n << 64n) - 1n
@@ -65,7 +74,8 @@ async function ethCall(cc: CallContext, job: EvmCallJob, chainId: bigint): Promi
 }
 
 /** Runs `job`; throws the RpcError the method answers with (an EVM past its deadline: geth's timeout text). */
-export async function runCallJob(backend: CallBackend, job: CallJob): Promise<CallJobResult> {
+export async function runCallJob(backend: CallBackend, job: RpcJob): Promise<CallJobResult> {
+  if (job.method === 'debug_traceBlock' || job.method === 'debug_traceCall') return runTraceJob(backend, job)
   if (Date.now() > job.deadline) throw new ExecutionTimeoutError(job.timeoutMs)
   if (job.method === 'parallax_blockParallelism') {
     try {
@@ -76,6 +86,8 @@ export async function runCallJob(backend: CallBackend, job: CallJob): Promise<Ca
       throw err
     }
   }
+  if (job.method === 'eth_simulateV1') return runSimulateJob(backend, job)
+  if (job.method === 'testing_buildBlockV1') return runBuildBlockJob(backend, job)
   const header = await backend.headerByHash(job.headerHash)
   if (header === undefined) throw new ServerError('header not found')
   const state = await backend.stateAt(header)

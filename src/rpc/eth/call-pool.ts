@@ -9,7 +9,7 @@ import type { Common } from '@ethereumjs/common'
 import type { Logger } from 'pino'
 import type { Chain } from '../../chain/chain.ts'
 import { LevelKV } from '../../db/level.ts'
-import type { CallJob, CallJobResult } from './call-job.ts'
+import type { CallJobResult, RpcJob } from './call-job.ts'
 import { chainBackend, fromWireError, InlineCallRunner, type CallRunner } from './call-runner.ts'
 import { READY_ID, type CallWorkerReply, type CallWorkerRequest, type CommonData } from './call-worker.ts'
 import { ExecutionTimeoutError } from './errors.ts'
@@ -28,7 +28,7 @@ export interface CallPoolOptions {
 
 interface Pending {
   id: number
-  job: CallJob
+  job: RpcJob
   resolve: (r: CallJobResult) => void
   reject: (e: Error) => void
   timer?: NodeJS.Timeout
@@ -73,7 +73,7 @@ export class CallWorkerPool implements CallRunner {
     for (let i = 0; i < Math.max(1, this.opts.workers); i++) this.slots.push(this.spawn())
   }
 
-  run(job: CallJob): Promise<CallJobResult> {
+  run(job: RpcJob): Promise<CallJobResult> {
     this.start()
     if (this.broken || this.closed) return this.opts.fallback.run(job)
     return new Promise<CallJobResult>((resolve, reject) => {

@@ -3,11 +3,11 @@
 // LevelDB path run jobs in-process (`InlineCallRunner`). Errors cross threads as `WireError`.
 import type { Chain } from '../../chain/chain.ts'
 import { RpcError } from '../errors.ts'
-import { runCallJob, type CallBackend, type CallJob, type CallJobResult } from './call-job.ts'
+import { runCallJob, type CallBackend, type CallJobResult, type RpcJob } from './call-job.ts'
 import { stateAfter } from './resolve.ts'
 
 export interface CallRunner {
-  run(job: CallJob): Promise<CallJobResult>
+  run(job: RpcJob): Promise<CallJobResult>
   /** Gets ready for jobs (a pool starts its threads); run() does it too. */
   start(): void
   close(): Promise<void>
@@ -20,13 +20,14 @@ export function chainBackend(chain: Chain): CallBackend {
     headerByHash: (h) => chain.store.getHeader(h),
     stateAt: (h) => stateAfter(chain.store.kv, h),
     blocks: { blockByHash: (h) => chain.store.getBlock(h), base: chain.store.kv },
+    kv: chain.store.kv,
   }
 }
 
 /** Runs jobs on the calling thread (tests; a node whose call workers could not start). */
 export class InlineCallRunner implements CallRunner {
   constructor(private readonly backend: CallBackend) {}
-  run(job: CallJob): Promise<CallJobResult> {
+  run(job: RpcJob): Promise<CallJobResult> {
     return runCallJob(this.backend, job)
   }
   start(): void {}

@@ -10,7 +10,7 @@ import { viaGetSync } from '../../db/interface.ts'
 import { key, Prefix } from '../../db/keys.ts'
 import { LevelKV } from '../../db/level.ts'
 import { parallaxCryptoWithKzg } from '../../exec/crypto.ts'
-import { runCallJob, type CallBackend, type CallJob, type CallJobResult } from './call-job.ts'
+import { runCallJob, type CallBackend, type CallJobResult, type RpcJob } from './call-job.ts'
 import { toWireError, type WireError } from './call-runner.ts'
 import { stateAfter } from './resolve.ts'
 
@@ -21,7 +21,7 @@ export interface CommonData {
   eips: number[]
 }
 
-export type CallWorkerRequest = { type: 'init'; kvPath: string; common: CommonData } | { type: 'job'; id: number; job: CallJob }
+export type CallWorkerRequest = { type: 'init'; kvPath: string; common: CommonData } | { type: 'job'; id: number; job: RpcJob }
 
 export type CallWorkerReply =
   | { id: number; ok: true; result: CallJobResult }
@@ -51,6 +51,7 @@ async function openBackend(kvPath: string, data: CommonData): Promise<CallBacken
       return header
     },
     stateAt: (header) => stateAfter(reader, header),
+    kv: reader,
   }
 }
 

@@ -6,6 +6,7 @@ import { blockOverridesJSON, stateOverrideJSON, transactionArgsJSON } from './ca
 import type { CallMethod, EvmCallJob } from './call-job.ts'
 import type { EthEnv, Methods } from './env.ts'
 import { arg, blockNumberOrHashJSON, checkArity, LATEST, optArg } from './params.ts'
+import { checkSimLimits, simOptsJSON } from './simulate-args.ts'
 
 export function callMethods(env: EthEnv): Methods {
   const { reader, opts } = env
@@ -42,6 +43,22 @@ export function callMethods(env: EthEnv): Methods {
     eth_createAccessList: async (params) => {
       checkArity(params, 1, 3)
       return env.calls.run(await job('eth_createAccessList', params))
+    },
+    // Runs in the call workers like eth_call; --rpc.evmtimeout bounds the whole simulation, --rpc.gascap its total gas.
+    eth_simulateV1: async (params) => {
+      const arrived = Date.now()
+      checkArity(params, 1, 2)
+      const sim = arg(params, 0, simOptsJSON)
+      checkSimLimits(sim)
+      const header = await reader.stateHeader(optArg(params, 1, blockNumberOrHashJSON) ?? LATEST)
+      return env.calls.run({
+        method: 'eth_simulateV1',
+        opts: sim,
+        headerHash: header.hash(),
+        gasCap: opts.gasCap,
+        timeoutMs: opts.evmTimeoutMs,
+        deadline: opts.evmTimeoutMs > 0 ? arrived + opts.evmTimeoutMs : Infinity,
+      })
     },
   }
 }

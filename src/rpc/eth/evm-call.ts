@@ -23,17 +23,35 @@ const MAX_TX_GAS = 1n << 24n // EIP-7825
 /** The highest nonce ethereumjs builds a transaction with (geth skips nonce checks in calls, so any nonce runs). */
 const MAX_TX_NONCE = (1n << 64n) - 2n
 const MAX_INITCODE_SIZE = 49152n
+const MAX_UINT64 = (1n << 64n) - 1n
 const BLOB_TX_MAX_BLOBS = 6
 const DELEGATION_PREFIX = Uint8Array.of(0xef, 0x01, 0x00)
+
+/** Which of geth's pre-check errors a MessageError is (eth_simulateV1 maps them to its codes). */
+export type MessageErrorKind =
+  | 'nonceTooHigh' | 'nonceTooLow' | 'nonceMax' | 'tipAboveFeeCap' | 'feeCapTooLow' | 'insufficientFunds' | 'intrinsicGas'
+  | 'initCodeSize' | 'other'
 
 /** A message rejected before execution (geth's state-transition pre-checks). */
 export class MessageError extends Error {
   /** geth's ErrIntrinsicGas: eth_estimateGas raises the limit instead of failing. */
   readonly intrinsic: boolean
-  constructor(message: string, intrinsic = false) {
+  readonly kind: MessageErrorKind
+  constructor(message: string, kind: MessageErrorKind = 'other') {
     super(message)
-    this.intrinsic = intrinsic
+    this.kind = kind
+    this.intrinsic = kind === 'intrinsicGas'
   }
+}
+
+/** How strictly preCheck judges a message: eth_call's NoBaseFee leniency, or a simulation's validation. */
+export interface CheckMode {
+  /** geth's NoBaseFee: zero fee caps skip the base fee and blob fee checks. */
+  noBaseFee: boolean
+  /** Check the nonce against the state (eth_simulateV1 with validation). */
+  nonce: boolean
+  /** The blob base fee the block context uses (a simulation's override), else the header's. */
+  blobBaseFee?: bigint
 }
 
 export interface ExecutionResult {
@@ -68,7 +86,7 @@ export class EvmTimeoutError extends Error {}
  * asks its Common `isActivatedEIP` on every step: that is where the deadline is checked (every 1024
  * asks, so the cost is a counter).
  */
-function installDeadline(cc: CallContext): void {
+export function installDeadline(cc: Pick<CallContext, 'vm' | 'deadline'>): void {
   const common = cc.vm.evm.common
   const ask = common.isActivatedEIP.bind(common)
   let n = 0
@@ -115,10 +133,14 @@ function makeBlock(common: Common, data: HeaderData): Block {
 export async function applyStateOverride(state: MerkleStateManager, overrides: StateOverride): Promise<void> {
   for (const [addr, o] of overrides) {
     const address = new Address(hexToBytes(addr as `0x${string}`))
-    const account = (await state.getAccount(address)) ?? new Account()
-    if (o.nonce !== undefined) account.nonce = o.nonce
-    if (o.balance !== undefined) account.balance = o.balance
-    await state.putAccount(address, account)
+    const existing = await state.getAccount(address)
+    // Only the fields given change (a precompile move alone touches nothing); storage needs an account.
+    if (o.nonce !== undefined || o.balance !== undefined || (existing === undefined && (o.state !== undefined || o.stateDiff !== undefined))) {
+      const account = existing ?? new Account()
+      if (o.nonce !== undefined) account.nonce = o.nonce
+      if (o.balance !== undefined) account.balance = o.balance
+      await state.putAccount(address, account)
+    }
     if (o.code !== undefined) await state.putCode(address, o.code)
     if (o.state !== undefined) {
       await state.clearStorage(address)
@@ -164,16 +186,24 @@ export async function prepareCall(
 
 const checksum = (a: Address): string => toChecksumAddress(a.toString())
 
-/** geth's preCheck + intrinsic/floor checks; throws MessageError with geth's message. */
-async function preCheck(cc: CallContext, msg: CallMessage, blockBaseFee: bigint): Promise<void> {
+const CALL_MODE: CheckMode = { noBaseFee: true, nonce: false }
+
+/** geth's preCheck (without the intrinsic/floor checks); throws MessageError with geth's message. */
+export async function preCheck(cc: Pick<CallContext, 'common' | 'state' | 'header'>, msg: CallMessage, blockBaseFee: bigint, mode: CheckMode = CALL_MODE): Promise<void> {
   const { common, state } = cc
   const from = checksum(msg.from)
-  if (common.isActivatedEIP(1559) && !(msg.gasFeeCap === 0n && msg.gasTipCap === 0n)) {
+  if (mode.nonce) {
+    const have = (await state.getAccount(msg.from))?.nonce ?? 0n
+    if (have < msg.nonce) throw new MessageError(`nonce too high: address ${from}, tx: ${msg.nonce} state: ${have}`, 'nonceTooHigh')
+    if (have > msg.nonce) throw new MessageError(`nonce too low: address ${from}, tx: ${msg.nonce} state: ${have}`, 'nonceTooLow')
+    if (have === MAX_UINT64) throw new MessageError(`nonce has max value: address ${from}, nonce: ${have}`, 'nonceMax')
+  }
+  if (common.isActivatedEIP(1559) && !(mode.noBaseFee && msg.gasFeeCap === 0n && msg.gasTipCap === 0n)) {
     if (msg.gasFeeCap < msg.gasTipCap) {
-      throw new MessageError(`max priority fee per gas higher than max fee per gas: address ${from}, maxPriorityFeePerGas: ${msg.gasTipCap}, maxFeePerGas: ${msg.gasFeeCap}`)
+      throw new MessageError(`max priority fee per gas higher than max fee per gas: address ${from}, maxPriorityFeePerGas: ${msg.gasTipCap}, maxFeePerGas: ${msg.gasFeeCap}`, 'tipAboveFeeCap')
     }
     if (msg.gasFeeCap < blockBaseFee) {
-      throw new MessageError(`max fee per gas less than block base fee: address ${from}, maxFeePerGas: ${msg.gasFeeCap}, baseFee: ${blockBaseFee}`)
+      throw new MessageError(`max fee per gas less than block base fee: address ${from}, maxFeePerGas: ${msg.gasFeeCap}, baseFee: ${blockBaseFee}`, 'feeCapTooLow')
     }
   }
   const blobGas = BigInt(msg.blobHashes?.length ?? 0) * 131072n
@@ -190,8 +220,8 @@ async function preCheck(cc: CallContext, msg: CallMessage, blockBaseFee: bigint)
       if (h[0] !== 0x01) throw new MessageError(`blob ${i} has invalid hash version`)
     })
   }
-  if (common.isActivatedEIP(4844) && blobGas > 0n && (msg.blobFeeCap ?? 0n) !== 0n) {
-    const blobBaseFee = cc.header.getBlobGasPrice()
+  if (common.isActivatedEIP(4844) && blobGas > 0n && !(mode.noBaseFee && (msg.blobFeeCap ?? 0n) === 0n)) {
+    const blobBaseFee = mode.blobBaseFee ?? cc.header.getBlobGasPrice()
     if (msg.blobFeeCap! < blobBaseFee) {
       throw new MessageError(`max fee per blob gas less than block blob gas fee: address ${from} blobGasFeeCap: ${msg.blobFeeCap}, blobBaseFee: ${blobBaseFee}`)
     }
@@ -201,16 +231,17 @@ async function preCheck(cc: CallContext, msg: CallMessage, blockBaseFee: bigint)
     if (msg.authorizations.length === 0) throw new MessageError(`EIP-7702 transaction with empty auth list (sender ${from})`)
   }
   if (msg.to === undefined && common.isActivatedEIP(3860) && BigInt(msg.data.length) > MAX_INITCODE_SIZE) {
-    throw new MessageError(`max initcode size exceeded: code size ${msg.data.length} limit ${MAX_INITCODE_SIZE}`)
+    throw new MessageError(`max initcode size exceeded: code size ${msg.data.length} limit ${MAX_INITCODE_SIZE}`, 'initCodeSize')
   }
   // buyGas: the balance must cover gas * feeCap + value (+ blob gas * blob fee cap).
   let want = msg.gasLimit * msg.gasFeeCap + msg.value
   if (common.isActivatedEIP(4844) && blobGas > 0n) want += blobGas * (msg.blobFeeCap ?? 0n)
   const have = (await state.getAccount(msg.from))?.balance ?? 0n
-  if (have < want) throw new MessageError(`insufficient funds for gas * price + value: address ${from} have ${have} want ${want}`)
+  if (have < want) throw new MessageError(`insufficient funds for gas * price + value: address ${from} have ${have} want ${want}`, 'insufficientFunds')
 }
 
-function buildTx(cc: CallContext, msg: CallMessage, block: Block): TypedTransaction {
+/** The unsigned transaction runTx executes for `msg` (its sender is msg.from). */
+export function buildTx(cc: Pick<CallContext, 'common'>, msg: CallMessage, block: Block): TypedTransaction {
   const { common } = cc
   const opts = { common, freeze: false }
   const base = {
@@ -278,22 +309,11 @@ export async function applyMessage(cc: CallContext, msg: CallMessage, opts: { re
   const block = makeBlock(common, data)
   const tx = buildTx(cc, msg, block)
   const intrinsic = tx.getIntrinsicGas()
-  if (msg.gasLimit < intrinsic) throw new MessageError(`intrinsic gas too low: have ${msg.gasLimit}, want ${intrinsic}`, true)
+  if (msg.gasLimit < intrinsic) throw new MessageError(`intrinsic gas too low: have ${msg.gasLimit}, want ${intrinsic}`, 'intrinsicGas')
   const floor = common.isActivatedEIP(7623) ? getCalldataFloorGas(tx, msg.from) : 0n
   if (msg.gasLimit < floor) throw new MessageError(`insufficient gas for floor data gas cost: have ${msg.gasLimit}, want ${floor}`)
 
-  const code = await state.getCode(msg.from)
-  const needsEoaView = code.length > 0 && !equalsBytes(code.subarray(0, 3), DELEGATION_PREFIX)
-  const getAccount = state.getAccount
-  if (needsEoaView) {
-    const target = msg.from.toString()
-    state.getAccount = async function (this: MerkleStateManager, address: Address) {
-      const acc = await getAccount.call(this, address)
-      if (acc === undefined || address.toString() !== target) return acc
-      state.getAccount = getAccount
-      return eoaOnce(acc)
-    }
-  }
+  const restore = await eoaView(state, msg.from)
   try {
     const res = await runOnce(cc, tx, block, opts.reportAccessList === true)
     const err = res.execResult.exceptionError
@@ -312,8 +332,30 @@ export async function applyMessage(cc: CallContext, msg: CallMessage, opts: { re
     if (res.accessList !== undefined) out.accessList = res.accessList as ExecutionResult['accessList']
     return out
   } finally {
+    restore()
+  }
+}
+
+/**
+ * Lets an account with code (not an EIP-7702 delegation) be a transaction's sender for one runTx:
+ * its first account read answers "no code" (geth skips EIP-3607 in calls and simulations). Answers
+ * the function that puts the state manager back.
+ */
+export async function eoaView(state: MerkleStateManager, from: Address): Promise<() => void> {
+  const code = await state.getCode(from)
+  const getAccount = state.getAccount
+  const restore = (): void => {
     state.getAccount = getAccount
   }
+  if (code.length === 0 || equalsBytes(code.subarray(0, 3), DELEGATION_PREFIX)) return restore
+  const target = from.toString()
+  state.getAccount = async function (this: MerkleStateManager, address: Address) {
+    const acc = await getAccount.call(this, address)
+    if (acc === undefined || address.toString() !== target) return acc
+    state.getAccount = getAccount
+    return eoaOnce(acc)
+  }
+  return restore
 }
 
 /** One runTx of the call's transaction, its state changes reverted. */

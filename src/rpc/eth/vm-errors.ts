@@ -34,7 +34,7 @@ const BLAKE2F = new Address(hexToBytes('0x00000000000000000000000000000000000000
  * geth's text for a failed top-level frame. ethereumjs reports blake2f's input errors as OUT_OF_RANGE
  * (which was mapped to geth's "return data out of bounds"; ethereumjs reports that one as out of gas).
  */
-export function vmErrorText(error: string, msg: CallMessage): string {
+export function vmErrorText(error: string, msg: Pick<CallMessage, 'to' | 'data'>): string {
   if (error === EVMError.errorMessages.OUT_OF_RANGE && msg.to?.equals(BLAKE2F) === true) {
     return msg.data.length !== BLAKE2F_INPUT_LENGTH ? 'invalid input length' : 'invalid final flag'
   }

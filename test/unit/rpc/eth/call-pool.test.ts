@@ -3,26 +3,11 @@
 // job that waits for a worker past its deadline is answered without running, and a pool that
 // cannot open the store falls back to running in-process.
 import t from 'tap'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { LevelKV } from '../../../../src/db/level.ts'
 import { CallWorkerPool } from '../../../../src/rpc/eth/call-pool.ts'
-import { InlineCallRunner } from '../../../../src/rpc/eth/call-runner.ts'
-import { ChainReader } from '../../../../src/rpc/eth/resolve.ts'
-import { ethCaller, openChain, SENDER, silent } from './fixture.ts'
+import { ethCaller, openPooledChain, SENDER, silent } from './fixture.ts'
 
-const dir = mkdtempSync(join(tmpdir(), 'parallax-call-pool-'))
-t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-const kv = await LevelKV.open(join(dir, 'chaindata'), { multithreading: true })
-const chain = await openChain(kv)
-const reader = new ChainReader(chain)
-const inline = new InlineCallRunner({ common: chain.common, headerByHash: (h) => chain.store.getHeader(h), stateAt: (h) => reader.stateAt(h) })
-const pool = new CallWorkerPool({ kvPath: join(dir, 'chaindata'), common: chain.common, workers: 1, logger: silent, fallback: inline })
-t.teardown(async () => {
-  await pool.close()
-  await kv.close()
-})
+const { dir, chain, inline, pool } = await openPooledChain(t, 'parallax-call-pool-')
 
 const X = '0x0000000000000000000000000000000000000abc'
 const LOOP = { [X]: { code: '0x5b600056' } }
