@@ -7,8 +7,9 @@ import { bytesToHex } from '@ethereumjs/util'
 import { ethCaller, openPooledChain, SENDER, senderBlobTx } from './fixture.ts'
 
 const { chain, pool } = await openPooledChain(t, 'parallax-simulate-')
-const call = ethCaller(chain)
-const pooled = ethCaller(chain, { calls: pool })
+// A minute, not the 5 s default: a loaded machine must not fail these on time (the timeout has its own test).
+const call = ethCaller(chain, { options: { evmTimeoutMs: 60_000 } })
+const pooled = ethCaller(chain, { calls: pool, options: { evmTimeoutMs: 60_000 } })
 await pool.whenReady()
 
 const A = '0xc000000000000000000000000000000000000000'
