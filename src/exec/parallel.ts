@@ -164,8 +164,18 @@ export class ParallelExecutor implements Executor {
     this.lastProfile = undefined
     const reason = this.fallbackReason(req)
     if (reason !== undefined) return this.fallback(req, reason)
+    // A node (prestart) never makes a payload wait for its workers to start: it runs the block
+    // sequentially meanwhile (a cold start on a loaded machine takes seconds: getPayload has 1 s).
+    if (this.opts.prestart === true && (!this.poolReady || this.pool?.some((w) => w.failed !== undefined) === true)) {
+      // (Re)start in the background after a failure; a pool still starting is left to finish.
+      if (this.pool === undefined || this.poolReady) this.readyPool().catch(() => undefined)
+      return this.fallback(req, 'workers still starting')
+    }
     return withSerialScavenge(() => this.executeParallel(req))
   }
+
+  /** Every worker of the current pool has started. */
+  private poolReady = false
 
   private async executeParallel(req: ExecuteRequest): Promise<ExecutionOutcome> {
     const t0 = performance.now()
@@ -315,6 +325,7 @@ export class ParallelExecutor implements Executor {
   private async stopPool(): Promise<void> {
     const pool = this.pool
     this.pool = undefined
+    this.poolReady = false
     if (pool === undefined) return
     await Promise.all(pool.map((w) => w.worker.terminate()))
   }
@@ -385,6 +396,7 @@ export class ParallelExecutor implements Executor {
     })
     try {
       await Promise.race([Promise.all(pool.map((w) => w.ready)), timeout])
+      if (this.pool === pool) this.poolReady = true
     } catch (err) {
       await this.stopPool() // a pool that failed to start is not reused
       throw err

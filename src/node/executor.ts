@@ -77,6 +77,7 @@ export function fallbackReason(text: string, wholeBlock: boolean): FallbackReaso
   if (text.startsWith('small block')) return 'small_block'
   if (text.startsWith('no LevelDB path')) return 'no_store'
   if (text.startsWith('binary trees')) return 'binary_tree'
+  if (text.startsWith('workers still starting')) return 'workers_starting'
   if (text.startsWith('worker error')) return wholeBlock ? 'worker_start' : 'worker_error'
   return 'other'
 }
