@@ -34,7 +34,8 @@ t.test('eth_call loops do not hold eth_blockNumber or the Engine API, and end at
   const secret = randomBytes(32)
   writeFileSync(join(dir, 'jwt.hex'), bytesToHex(secret))
   const node = await startNodeProcess(
-    ['node', '--datadir', datadir, '--authrpc.port', '0', '--authrpc.jwtsecret', join(dir, 'jwt.hex'), '--http', '--http.port', '0', '--maxpeers', '0'],
+    // No gas cap: with geth's default 50M a warm worker can run the loop out of gas before 5 s.
+    ['node', '--datadir', datadir, '--authrpc.port', '0', '--authrpc.jwtsecret', join(dir, 'jwt.hex'), '--http', '--http.port', '0', '--maxpeers', '0', '--rpc.gascap', '0'],
     secret,
   )
   t.teardown(() => node.stop())
