@@ -235,7 +235,7 @@ export class ParallelExecutor implements Executor {
   async prepare(block: Block): Promise<void> {
     const txs = block.transactions
     const pool = this.pool
-    if (pool === undefined || txs.length < (this.opts.minTxs ?? 8) || pool.some((w) => w.failed !== undefined)) return
+    if (pool === undefined || !this.poolReady || txs.length < (this.opts.minTxs ?? 8) || pool.some((w) => w.failed !== undefined)) return
     const init = this.commonInit(block.common)
     const blockRlp = this.rlpOf(block)
     const parts = pool.length + 1
