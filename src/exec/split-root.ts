@@ -34,9 +34,6 @@ export const SPLIT_MIN = 64
 /** Below this many changes in all, the message round trip is not worth it. */
 const HELPER_MIN = 128
 
-/** How the shared updates went (the benchmark and tests read it): calls sent, answered in time, waited for. */
-export const splitStats = { sent: 0, answered: 0, late: 0, waitMs: 0, ownMs: 0 }
-
 /** What a helper thread does with one part (also used here when a part falls back). */
 export function runTriePart(get: SyncNodeGetter, part: TriePart): TriePartResult {
   try {
@@ -45,6 +42,11 @@ export function runTriePart(get: SyncNodeGetter, part: TriePart): TriePartResult
   } catch {
     return null // e.g. a node this thread's store does not have: the main thread does it whole
   }
+}
+
+/** A part's result when it is a split part's children (else undefined: not splittable, failed or missing). */
+function children(r: TriePartResult | undefined): { refs: Raw[]; nodes: Array<[Uint8Array, Uint8Array]> } | undefined {
+  return r !== null && r !== undefined && 'refs' in r ? r : undefined
 }
 
 const inPart = (owned: number) => (c: TrieChange) => ((owned >> firstNibble(c)) & 1) === 1
@@ -80,21 +82,14 @@ export async function updateTries(get: SyncNodeGetter, tries: readonly { root: U
   // A helper still busy (a long transaction it was speculating, a loaded machine) is waited for
   // about as long as this thread's own share took; then its share is done here too.
   let timer: NodeJS.Timeout | undefined
-  let late = false
-  const ownMs = performance.now() - t0
-  const t1 = performance.now()
-  const theirs = await Promise.race([remote, new Promise<TriePartResult[]>((r) => (timer = setTimeout(() => ((late = true), r(none())), Math.max(20, ownMs))))])
+  const wait = Math.max(20, performance.now() - t0)
+  const theirs = await Promise.race([remote, new Promise<TriePartResult[]>((r) => (timer = setTimeout(() => r(none()), wait)))])
   clearTimeout(timer)
-  splitStats.sent++
-  if (late) splitStats.late++
-  else splitStats.answered++
-  splitStats.waitMs += performance.now() - t1
-  splitStats.ownMs += ownMs
   big.forEach((i, k) => {
-    const a = own[k]
-    const b = theirs[k]
-    const joined = a !== null && b !== null && b !== undefined && 'refs' in a && 'refs' in b ? joinTrieChildren([{ refs: a.refs, owned: OWN_NIBBLES }, { refs: b.refs, owned: HELPER_NIBBLES }]) : undefined
-    out[i] = joined !== undefined && a !== null && b !== null && 'refs' in a && 'refs' in b ? { root: joined.root, nodes: [...a.nodes, ...b.nodes, joined.node] } : updateTrieSync(get, tries[i]!.root, tries[i]!.changes)
+    const a = children(own[k])
+    const b = children(theirs[k])
+    const joined = a !== undefined && b !== undefined ? joinTrieChildren([{ refs: a.refs, owned: OWN_NIBBLES }, { refs: b.refs, owned: HELPER_NIBBLES }]) : undefined
+    out[i] = joined !== undefined ? { root: joined.root, nodes: [...a!.nodes, ...b!.nodes, joined.node] } : updateTrieSync(get, tries[i]!.root, tries[i]!.changes)
   })
   theirsWhole.forEach((i, k) => {
     const r = theirs[big.length + k]
