@@ -48,7 +48,7 @@ import type { TxTrace } from './parallel-trace.ts'
 import type { TxEffects } from './effects.ts'
 import { effectsEligible, runEffectsBlock, type EffectsSource, type TxRun } from './block-runner.ts'
 import { withSerialScavenge } from './gc-mode.ts'
-import type { TrieHelper, TriePartResult } from './split-root.ts'
+import type { TrieHelper } from './split-root.ts'
 export { installReplay, TraceBoard, type ReplayCounters } from './parallel-replay.ts'
 import { assembleOutcome, errorMessage, isInternalError, runRequest, SequentialExecutor, type ExecuteRequest, type Executor } from './sequential.ts'
 import { computeStateDiff, flatReaderAt, flatTablesAt, openBlockState } from './state.ts'
@@ -267,21 +267,26 @@ export class ParallelExecutor implements Executor {
 
   /**
    * A worker to take part of the state root's trie updates (split-root.ts): the first live one.
-   * Its answer comes on the worker's own port, read by the event loop while the main thread awaits it.
+   * Its results come on the worker's own port, one message per task, read by the event loop while
+   * the main thread awaits them.
    */
   private trieHelper(): TrieHelper | undefined {
     const pw = this.pool?.find((w) => w.failed === undefined)
     if (pw === undefined) return undefined
     return {
-      run: (parts) =>
-        new Promise<TriePartResult[]>((resolve, reject) => {
+      run: (tasks, claim, deliver) =>
+        new Promise<void>((resolve, reject) => {
           const id = this.nextId++
           pw.handlers.set(id, (r) => {
-            if (r.ok && r.kind === 'trie') resolve(r.results)
+            if (r.ok && r.kind === 'trie-task') {
+              deliver(r.task, r.results)
+              return false
+            }
+            if (r.ok && r.kind === 'trie') resolve()
             else reject(new Error(r.ok ? `unexpected reply ${r.kind}` : r.error))
             return true
           })
-          pw.worker.postMessage({ type: 'trie', id, parts } satisfies WorkerMessage)
+          pw.worker.postMessage({ type: 'trie', id, tasks, claim } satisfies WorkerMessage)
         }),
     }
   }

@@ -82,15 +82,17 @@ export type SpecReply =
   | { id: number; ok: true; kind: 'traces'; indices: number[]; traces: (TxTrace | null)[]; pubkeys: (Uint8Array | null)[] }
   | { id: number; ok: true; kind: 'effects'; indices: number[]; effects: (TxEffects | null)[]; pubkeys: (Uint8Array | null)[] }
   | { id: number; ok: true; kind: 'done'; busyMs: number; traceBytes: number }
-  | { id: number; ok: true; kind: 'trie'; results: TriePartResult[] }
+  | { id: number; ok: true; kind: 'trie-task'; task: number; results: TriePartResult[] }
+  /** The helper has claimed its last trie task (every 'trie-task' it ran came before this). */
+  | { id: number; ok: true; kind: 'trie' }
   | { id: number; ok: false; error: string }
 
 export type WorkerMessage =
   | { type: 'init'; kvPath: string }
   | ({ type: 'senders' } & SendersJob)
   | ({ type: 'job' } & SpecJob)
-  /** Part of a block's state-root trie updates (split-root.ts), read from this worker's store. */
-  | { type: 'trie'; id: number; parts: TriePart[] }
+  /** A block's state-root trie updates (split-root.ts): claim tasks from `claim` and run them over this worker's store. */
+  | { type: 'trie'; id: number; tasks: TriePart[][]; claim: Int32Array }
 
 /** BLOCKHASH is not served in workers: a transaction that asks for it is re-executed on the main thread. */
 export const noBlockchain: EVMMockBlockchainInterface = {

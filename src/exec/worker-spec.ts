@@ -8,7 +8,7 @@ import type { EVM } from '@ethereumjs/evm'
 import { createVM, runTx } from '@ethereumjs/vm'
 import { LevelKV } from '../db/level.ts'
 import { key, Prefix } from '../db/keys.ts'
-import { runTriePart } from './split-root.ts'
+import { runClaimed } from './split-root.ts'
 import { BalStateManager, BalView } from './bal-view.ts'
 import { callArgs, encodeValue, hasTxEvmFields, TraceRecorder, traceSize, txEvmFields, type TxTrace } from './parallel-trace.ts'
 import { installJumpdestCache, jumpdestStats } from './jumpdest-cache.ts'
@@ -141,7 +141,8 @@ async function handle(msg: WorkerMessage): Promise<void> {
       const store = kv
       if (store === undefined) return fail(msg.id, new Error('no store'))
       const get = (h: Uint8Array) => store.getSync(key(Prefix.TrieNode, h))
-      post({ id: msg.id, ok: true, kind: 'trie', results: msg.parts.map((part) => runTriePart(get, part)) })
+      runClaimed(get, msg.tasks, msg.claim, (task, results) => post({ id: msg.id, ok: true, kind: 'trie-task', task, results }))
+      post({ id: msg.id, ok: true, kind: 'trie' })
       return
     }
     case 'job': {
