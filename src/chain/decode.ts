@@ -5,6 +5,7 @@ import { createBlockFromRLP } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { equalsBytes } from '@ethereumjs/util'
 import { MalformedBlockError } from '../util/errors.ts'
+import { rememberBlockRlp } from '../exec/block-bytes.ts'
 
 export function decodeBlock(bytes: Uint8Array, common: Common): Block {
   let block: Block
@@ -16,7 +17,7 @@ export function decodeBlock(bytes: Uint8Array, common: Common): Block {
   if (!equalsBytes(block.serialize(), bytes)) {
     throw new MalformedBlockError('block RLP is not canonical (fields missing, extra, or not minimally encoded)')
   }
-  return block
+  return rememberBlockRlp(block, bytes)
 }
 
 /** Splits a file of concatenated RLP blocks (geth's export format) into one byte range per block. */

@@ -14,6 +14,7 @@ import type { Withdrawal as EjsWithdrawal } from '@ethereumjs/util'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { keccak256 } from '../util/keccak.ts'
+import { rememberBlockRlp } from '../exec/block-bytes.ts'
 import { InvalidParamsError } from '../rpc/errors.ts'
 import { InvalidBlockError, ParallaxError } from '../util/errors.ts'
 import type { ExecutionPayload, ExecutionPayloadBody, Withdrawal } from './types.ts'
@@ -126,6 +127,10 @@ export function payloadToBlock(payload: ExecutionPayload, opts: PayloadToBlockOp
     const cache = (block as unknown as { cache: { txTrieRoot?: Uint8Array; withdrawalsTrieRoot?: Uint8Array } }).cache
     cache.txTrieRoot = header.transactionsTrie
     if (withdrawals !== undefined && header.withdrawalsRoot !== undefined) cache.withdrawalsTrieRoot = header.withdrawalsRoot
+    // The block's RLP from the transactions' own bytes (typed ones are byte strings in a block body,
+    // legacy ones lists): the parallel executor sends it to its workers (exec/block-bytes.ts).
+    const body = payload.transactions.map((bytes) => (bytes[0]! >= 0xc0 ? (RLP.decode(bytes) as Uint8Array[]) : bytes))
+    rememberBlockRlp(block, RLP.encode([header.raw(), body, [], ...(withdrawals !== undefined ? [withdrawals.map((w) => w.raw())] : [])]))
     return { block, hashMatches }
   } catch (err) {
     throw new InvalidPayloadError('body', `invalid block body: ${messageOf(err)}`, hash, hashMatches)

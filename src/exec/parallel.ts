@@ -48,6 +48,7 @@ import type { TxTrace } from './parallel-trace.ts'
 import type { TxEffects } from './effects.ts'
 import { effectsEligible, runEffectsBlock, type EffectsSource, type TxRun } from './block-runner.ts'
 import { withSerialScavenge } from './gc-mode.ts'
+import { blockRlp } from './block-bytes.ts'
 import type { TrieHelper } from './split-root.ts'
 export { installReplay, TraceBoard, type ReplayCounters } from './parallel-replay.ts'
 import { assembleOutcome, errorMessage, isInternalError, runRequest, SequentialExecutor, type ExecuteRequest, type Executor } from './sequential.ts'
@@ -291,12 +292,10 @@ export class ParallelExecutor implements Executor {
     }
   }
 
-  /** The block's RLP, kept for the block at hand (prepare and speculate both send it). */
+  /** The block's RLP (prepare and speculate both send it): the bytes it came in as, where the node has them. */
   private rlpOf(block: Block): Uint8Array {
-    if (this.lastRlp?.block !== block) this.lastRlp = { block, rlp: block.serialize() }
-    return this.lastRlp.rlp
+    return blockRlp(block)
   }
-  private lastRlp: { block: Block; rlp: Uint8Array } | undefined
 
   /** Points the executor (and its running workers) at another LevelDB: tests use one store per case. */
   async retarget(kvPath: string): Promise<void> {

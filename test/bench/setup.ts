@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Block, BlockHeader } from '@ethereumjs/block'
 import { createBlock, createBlockFromRLP } from '@ethereumjs/block'
+import { rememberBlockRlp } from '../../src/exec/block-bytes.ts'
 import type { HeaderData } from '@ethereumjs/block'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { createVM, runBlock } from '@ethereumjs/vm'
@@ -127,7 +128,8 @@ export async function setupBenchBlock(
     }
     const rlp = block.serialize()
     const request = (bal?: Uint8Array): ExecuteRequest => ({
-      block: createBlockFromRLP(rlp, { common, setHardfork: true }),
+      // The bytes a node would have decoded it from (exec/block-bytes.ts).
+      block: rememberBlockRlp(createBlockFromRLP(rlp, { common, setHardfork: true }), rlp),
       parent,
       base: kv,
       headerByHash,

@@ -26,6 +26,7 @@ import type { PayloadToBlockOptions } from '../../../src/engine-api/block.ts'
 import { NEW_PAYLOAD_STRUCTURE, decodeNewPayloadParams, encodeExecutionPayload, encodePayloadBody } from '../../../src/engine-api/codec.ts'
 import type { NewPayloadParams } from '../../../src/engine-api/codec.ts'
 import type { ExecutionPayload, NewPayloadVersion } from '../../../src/engine-api/types.ts'
+import { blockRlp } from '../../../src/exec/block-bytes.ts'
 import { parallaxCryptoWithKzg } from '../../../src/exec/crypto.ts'
 import { InvalidParamsError } from '../../../src/rpc/errors.ts'
 import { toData } from '../../../src/rpc/wire.ts'
@@ -124,6 +125,9 @@ else {
             const independent = await genTransactionsTrieRoot(block.transactions, new MerklePatriciaTrie({ common: block.common }))
             if (!equalsBytes(independent, block.header.transactionsTrie)) failures.push(`${name}: transactions root differs from @ethereumjs/mpt's`)
           }
+          // The RLP remembered from the payload's bytes (sent to the parallel executor's workers) is the block's encoding.
+          if (!equalsBytes(blockRlp(block), block.serialize())) failures.push(`${name}: remembered block RLP differs from block.serialize()`)
+          if (params.payload.transactions.some((tx) => tx[0]! >= 0xc0)) count('valid: has legacy transactions')
           const back = encodeExecutionPayload(NEW_PAYLOAD_STRUCTURE[version], blockToPayload(block))
           if (!isDeepStrictEqual(back, np.params[0])) failures.push(`${name}: blockToPayload does not give the payload back`)
           if (version >= 3 && !isDeepStrictEqual(versionedHashesOf(block).map(toData), np.params[1])) failures.push(`${name}: versioned hashes differ`)

@@ -1,0 +1,24 @@
+// A block's RLP where the node already has it. A parallel block's workers are sent the block as RLP
+// (worker-job.ts), and re-encoding a 30M-gas block (block.serialize(): every transaction's fields
+// RLP-encoded again) took 8-15 ms on the main thread before the first transaction could start. Every
+// way a block enters the node comes with bytes: a payload's transactions (engine-api/block.ts), a
+// decoded block (chain/decode.ts); those paths remember them here.
+import type { Block } from '@ethereumjs/block'
+
+const known = new WeakMap<Block, Uint8Array>()
+
+/** Records `rlp` as `block`'s encoding (the caller knows they are equal: it decoded one from the other). */
+export function rememberBlockRlp(block: Block, rlp: Uint8Array): Block {
+  known.set(block, rlp)
+  return block
+}
+
+/** The block's RLP: the remembered bytes, else block.serialize() (then remembered). */
+export function blockRlp(block: Block): Uint8Array {
+  let rlp = known.get(block)
+  if (rlp === undefined) {
+    rlp = block.serialize()
+    known.set(block, rlp)
+  }
+  return rlp
+}
