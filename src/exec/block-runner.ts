@@ -20,7 +20,7 @@ import { Account, Address, bytesToHex, type CLRequest, type CLRequestType, equal
 import { Bloom, encodeReceipt, runTx, type RunTxResult, type TxReceipt, type VM } from '@ethereumjs/vm'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { updateTrie } from '../db/trie-batch.ts'
-import { applyEffects, type EffectsTarget, type TxEffects } from './effects.ts'
+import { addWrittenKeys, applyEffects, staleRead, type EffectsTarget, type TxEffects } from './effects.ts'
 import type { RequestResult } from './sequential.ts'
 
 /** The pieces of runBlock that @ethereumjs/vm does not export (same functions runBlock calls). */
@@ -67,6 +67,12 @@ export interface EffectsSource {
   pubkey(i: number): Uint8Array | null | undefined
   /** The rest of the block runs here: the workers may stop (their results would be refused anyway). */
   abandon?(): void
+  /**
+   * The next speculated result, in its worker's order, that has arrived for a transaction the main
+   * thread has not reached and was not probed yet (`run`: which worker's run it belongs to); undefined
+   * when none is there now. For the early check of a block of dependent transactions (PROBES).
+   */
+  probe?(): { run: number; fx: TxEffects } | undefined
 }
 
 /**
@@ -76,6 +82,20 @@ export interface EffectsSource {
  * cost more than they give.
  */
 export const GIVE_UP_AFTER = 16
+
+/**
+ * The early form of the same rule. While the main thread runs its own share, after each of its
+ * transactions it checks one arrived speculation of a later transaction against its state so far
+ * (effects.ts staleRead: a read the worker took from the parent state that this thread has
+ * already changed, or a read of what an earlier stale result of the same run wrote; such a result
+ * will be refused). When PROBES.stale of the last PROBES.window checks were stale (a hot key every
+ * transaction uses), the workers stop and this thread runs the rest alone, long before it would
+ * reach their results (a worker executing beside it slows it down meanwhile). A window, not a
+ * count from the start: a block's first transactions may not touch the hot keys yet. At most
+ * PROBES.max checks per block (each costs a few reads). A relay chain (each transaction depends
+ * only on the one before) shows no stale read before the boundary: the refusal rule takes it.
+ */
+export const PROBES = { window: 12, stale: 9, max: 48 }
 
 /** No speculation: every transaction runs through runTx (the fast sequential executor). */
 export const NO_EFFECTS: EffectsSource = {
@@ -101,6 +121,11 @@ export interface EffectsCounters {
   rootMs: number
   /** Per transaction: how the main thread took it and its time there (parallelism reports). */
   perTx: TxRun[]
+  /** Early checks of speculated results (PROBES): how many, how many were stale. */
+  probed: number
+  stale: number
+  /** Why the speculation was given up mid-block, if it was: the early checks, or the refusals. */
+  gaveUp?: 'probes' | 'refusals'
 }
 
 /** One transaction on the main thread: ran it itself, applied a speculation, or re-executed after a failed check. */
@@ -114,9 +139,9 @@ export interface TxRun {
  * runBlock does, applying transactions from `source` where their effects hold. Throws what
  * runBlock would throw for an invalid block.
  */
-export async function runEffectsBlock(vm: VM, block: Block, source: EffectsSource, opts: { share: boolean }): Promise<{ result: RequestResult; counters: EffectsCounters }> {
+export async function runEffectsBlock(vm: VM, block: Block, source: EffectsSource, opts: { share: boolean; probe?: boolean }): Promise<{ result: RequestResult; counters: EffectsCounters }> {
   const lib = await vmInternals()
-  const c: EffectsCounters = { applied: 0, own: 0, reexecutions: 0, reasons: new Map(), ownGas: 0, appliedGas: 0, execMs: 0, applyMs: 0, waitMs: 0, firstTxAt: 0, lastTxAt: 0, rootMs: 0, perTx: [] }
+  const c: EffectsCounters = { applied: 0, own: 0, reexecutions: 0, reasons: new Map(), ownGas: 0, appliedGas: 0, execMs: 0, applyMs: 0, waitMs: 0, firstTxAt: 0, lastTxAt: 0, rootMs: 0, perTx: [], probed: 0, stale: 0 }
   const common = vm.common
   const header = block.header
   const sm = vm.stateManager as unknown as EffectsTarget
@@ -127,7 +152,7 @@ export async function runEffectsBlock(vm: VM, block: Block, source: EffectsSourc
   try {
     if (common.isActivatedEIP(4788)) await lib.accumulateParentBeaconBlockRoot(vm, header.parentBeaconBlockRoot!, header.timestamp)
     if (common.isActivatedEIP(2935)) await lib.accumulateParentBlockHash(vm, header.number, header.parentHash)
-    body = await txLoop(vm, block, source, sm, c, opts.share)
+    body = await txLoop(vm, block, source, sm, c, opts.share, opts.probe !== false)
     if (common.isActivatedEIP(4895)) {
       for (const w of block.withdrawals ?? []) await lib.rewardAccount(vm.evm as EVM, w.address, w.amount * GWEI_TO_WEI, common)
       await vm.evm.journal.cleanup()
@@ -176,7 +201,7 @@ interface TxLoopResult {
   receiptsRoot: Uint8Array
 }
 
-async function txLoop(vm: VM, block: Block, source: EffectsSource, sm: EffectsTarget, c: EffectsCounters, share: boolean): Promise<TxLoopResult> {
+async function txLoop(vm: VM, block: Block, source: EffectsSource, sm: EffectsTarget, c: EffectsCounters, share: boolean, probe: boolean): Promise<TxLoopResult> {
   const header = block.header
   const bloom = new Bloom(undefined, vm.common)
   let gasUsed = 0n
@@ -187,6 +212,14 @@ async function txLoop(vm: VM, block: Block, source: EffectsSource, sm: EffectsTa
   const txs = block.transactions
   const coinbase = header.coinbase
   let speculating = true
+  let probing = share && probe && source.probe !== undefined
+  /**
+   * Per worker run: the keys its probed results wrote (their later reads of those came from the
+   * worker's own state), and of those the keys written by stale results (a later read of one is stale too).
+   */
+  const runKeys = new Map<number, { writes: Set<string>; tainted: Set<string> }>()
+  /** The outcomes of the last PROBES.window checks (true: stale). */
+  const recent: boolean[] = []
   for (let i = 0; i < txs.length; i++) {
     const tTx = performance.now()
     if (i === 0) c.firstTxAt = tTx
@@ -217,6 +250,8 @@ async function txLoop(vm: VM, block: Block, source: EffectsSource, sm: EffectsTa
         if (process.env['PARALLAX_TRACE_DEBUG'] !== undefined) process.stderr.write(`tx ${i}: effects refused: ${refused}\n`)
         if (share && c.reexecutions >= GIVE_UP_AFTER && c.reexecutions > 4 * c.applied) {
           speculating = false
+          probing = false
+          c.gaveUp = 'refusals'
           source.abandon?.()
         }
       }
@@ -226,6 +261,26 @@ async function txLoop(vm: VM, block: Block, source: EffectsSource, sm: EffectsTa
       c.reexecutions++
       c.reasons.set(i, 'no speculation')
     } else c.own++
+    if (res === undefined && probing && fx === undefined) {
+      const p = source.probe!()
+      if (p !== undefined) {
+        let keys = runKeys.get(p.run)
+        if (keys === undefined) runKeys.set(p.run, (keys = { writes: new Set(), tainted: new Set() }))
+        c.probed++
+        const stale = (await staleRead(sm, p.fx, keys.writes, keys.tainted)) !== undefined
+        if (stale) c.stale++
+        addWrittenKeys(p.fx, keys.writes)
+        if (stale) addWrittenKeys(p.fx, keys.tainted)
+        recent.push(stale)
+        if (recent.length > PROBES.window) recent.shift()
+        if (recent.filter((x) => x).length >= PROBES.stale) {
+          speculating = false
+          probing = false
+          c.gaveUp = 'probes'
+          source.abandon?.()
+        } else if (c.probed >= PROBES.max) probing = false
+      }
+    }
     if (res === undefined) {
       const pk = source.pubkey(i)
       if (pk !== null && pk !== undefined && Object.isFrozen(tx) && (tx as TypedTransaction).cache.senderPubKey === undefined) tx.cache.senderPubKey = pk

@@ -289,3 +289,36 @@ export async function applyEffects(sm: EffectsTarget, fx: TxEffects): Promise<st
   for (const [a, slot, value] of fx.slotWrites) await sm.putStorage(new Address(a), slot, value)
   return undefined
 }
+
+/**
+ * A read of `fx` that will not hold when the main thread reaches the transaction, known before it
+ * does (work sharing's early check for a block of dependent transactions): a read the worker took
+ * from the parent state (not one of `ownWrites`, the keys its earlier transactions in the same
+ * run wrote) whose value `sm` now holds differently, or a read of a key in `tainted` (written by an
+ * earlier transaction of the run that is itself stale: the value it left is not the one the block
+ * will have). The credited recipient of a plain transfer is not counted (applyEffects rebases it).
+ * Returns the read's key, or undefined.
+ */
+export async function staleRead(sm: EffectsTarget, fx: TxEffects, ownWrites: ReadonlySet<string>, tainted: ReadonlySet<string>): Promise<string | undefined> {
+  for (const [a, want] of fx.accountReads) {
+    const hex = bytesToHex(a)
+    if (fx.credited !== undefined && equalsBytes(a, fx.credited)) continue
+    if (tainted.has(hex)) return hex
+    if (ownWrites.has(hex)) continue
+    const raw = sm.accountRLP !== undefined ? await sm.accountRLP(new Address(a)) : ((await sm.getAccount(new Address(a)))?.serialize() ?? null)
+    if (raw === null ? want !== null : want === null || !equalsBytes(raw, want)) return hex
+  }
+  for (const [a, slot, want] of fx.slotReads) {
+    const key = bytesToHex(a) + bytesToHex(slot).slice(2)
+    if (tainted.has(key)) return key
+    if (ownWrites.has(key)) continue
+    if (!equalsBytes(await sm.getStorage(new Address(a), slot), want)) return key
+  }
+  return undefined
+}
+
+/** Adds the keys `fx` wrote (as staleRead names them) to `into`. */
+export function addWrittenKeys(fx: TxEffects, into: Set<string>): void {
+  for (const [a] of fx.accountWrites) into.add(bytesToHex(a))
+  for (const [a, slot] of fx.slotWrites) into.add(bytesToHex(a) + bytesToHex(slot).slice(2))
+}

@@ -10,14 +10,24 @@ import { setFlagsFromString } from 'node:v8'
 const userChose = process.execArgv.some((a) => /^--(no-)?(parallel-scavenge|single-threaded-gc|single-threaded)$/.test(a.replaceAll('_', '-')))
 let depth = 0
 
-/** Runs `fn` with V8's parallel scavenge off (nested and concurrent calls share one switch). */
-export async function withSerialScavenge<T>(fn: () => Promise<T>): Promise<T> {
-  if (userChose) return fn()
+/**
+ * Runs `fn` with V8's parallel scavenge off (nested and concurrent calls share one switch). `fn`
+ * may call `release` to give its part of the switch back early: a block whose workers stopped
+ * (work sharing gave up on it) leaves a core free for the scavenge's helpers again.
+ */
+export async function withSerialScavenge<T>(fn: (release: () => void) => Promise<T>): Promise<T> {
+  if (userChose) return fn(() => undefined)
   if (depth++ === 0) setFlagsFromString('--no-parallel-scavenge')
-  try {
-    return await fn()
-  } finally {
+  let held = true
+  const release = (): void => {
+    if (!held) return
+    held = false
     if (--depth === 0) setFlagsFromString('--parallel-scavenge')
+  }
+  try {
+    return await fn(release)
+  } finally {
+    release()
   }
 }
 

@@ -87,6 +87,12 @@ export interface ParallelExecutorOptions {
   effects?: boolean
   /** Fixed share of the block's gas (by gas limit) the main thread runs before the workers' part (0..1); default: adapted from measured costs. */
   mainShare?: number
+  /**
+   * Early check of a block of dependent transactions (block-runner.ts PROBES; default on): while the
+   * main thread runs its share it checks arrived speculations against its state and stops the
+   * workers when most are already stale. false: only the refusal rule (tests).
+   */
+  probe?: boolean
 }
 
 /** Where one parallel block's time went (the benchmark reports it). */
@@ -116,6 +122,10 @@ export interface ParallelProfile {
   mode?: 'effects' | 'traces'
   /** Per transaction (parallelism reports): how the main thread took it, its time there, and the worker its speculation was given to (-1: the main thread's share). */
   txs?: (TxRun & { worker: number })[]
+  /** Effects mode: early checks of speculated results (block-runner.ts PROBES), how many were stale, and why speculation was given up mid-block. */
+  probed?: number
+  stale?: number
+  gaveUp?: 'probes' | 'refusals'
 }
 
 export interface ParallelStats {
@@ -172,13 +182,13 @@ export class ParallelExecutor implements Executor {
       if (this.pool === undefined || this.poolReady) this.readyPool().catch(() => undefined)
       return this.fallback(req, 'workers still starting')
     }
-    return withSerialScavenge(() => this.executeParallel(req))
+    return withSerialScavenge((release) => this.executeParallel(req, release))
   }
 
   /** Every worker of the current pool has started. */
   private poolReady = false
 
-  private async executeParallel(req: ExecuteRequest): Promise<ExecutionOutcome> {
+  private async executeParallel(req: ExecuteRequest, releaseGc: () => void): Promise<ExecutionOutcome> {
     const t0 = performance.now()
     let spec: Speculation<TxTrace | TxEffects>
     try {
@@ -187,7 +197,7 @@ export class ParallelExecutor implements Executor {
       return this.fallback(req, `worker error: ${errorMessage(err)}`)
     }
     try {
-      const out = spec.mode === 'effects' ? await this.executeWithEffects(req, spec as Speculation<TxEffects>) : await this.executeWithTraces(req, spec as Speculation<TxTrace>)
+      const out = spec.mode === 'effects' ? await this.executeWithEffects(req, spec as Speculation<TxEffects>, releaseGc) : await this.executeWithTraces(req, spec as Speculation<TxTrace>)
       const t1 = performance.now()
       const c = spec.counters
       Object.assign(spec.profile, { totalMs: t1 - t0, beforeMs: (c?.firstTxAt ?? t0) - t0, txsMs: (c?.lastTxAt ?? t1) - (c?.firstTxAt ?? t0), afterMs: t1 - (c?.lastTxAt ?? t1) })
@@ -198,7 +208,9 @@ export class ParallelExecutor implements Executor {
       const complete = await Promise.race([spec.done.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), 20)))])
       clearTimeout(timer)
       this.lastProfile = spec.profile
-      if (complete) this.adaptShare(req, spec) // without every worker's time the costs would be skewed
+      // Without every worker's time, or with the speculation given up mid-block (the workers did
+      // only part of their share), the costs would be skewed.
+      if (complete && spec.profile.gaveUp === undefined) this.adaptShare(req, spec)
       return out
     } finally {
       spec.board.finish() // workers still on this block (it failed early) stop at their next transaction
@@ -523,7 +535,7 @@ export class ParallelExecutor implements Executor {
     })
     const workerOf = new Array<number>(txs.length).fill(-1)
     runs.forEach((indices, w) => indices.forEach((i) => (workerOf[i] = w)))
-    return { board, mode, splitIndex, workerGas, workerOf, profile, done: Promise.all(finished).then(() => undefined) }
+    return { board, mode, splitIndex, workerGas, workerOf, runs, profile, done: Promise.all(finished).then(() => undefined) }
   }
 
   /** The sequential executor's body, with each transaction's top-level call replayed from its trace. */
@@ -531,7 +543,7 @@ export class ParallelExecutor implements Executor {
    * The block through runEffectsBlock (block-runner.ts): runBlock's steps, with every transaction
    * whose recorded effects still hold applied instead of run.
    */
-  private async executeWithEffects(req: ExecuteRequest, spec: Speculation<TxEffects>): Promise<ExecutionOutcome> {
+  private async executeWithEffects(req: ExecuteRequest, spec: Speculation<TxEffects>, releaseGc: () => void): Promise<ExecutionOutcome> {
     const { block, parent } = req
     const board = spec.board
     const base = isSyncReader(req.base) ? viaGetSync(req.base) : req.base
@@ -541,15 +553,44 @@ export class ParallelExecutor implements Executor {
     const common = blockCommon(req)
     const vm = await createVM({ common, stateManager, blockchain: new AncestorHashes(parent, req.headerByHash) })
     const share = this.opts.share !== false
+    // The probe walks each worker's run in order (round robin over runs), skipping what the main
+    // thread has reached and what has not arrived yet.
+    const cursors = spec.runs.map(() => 0)
+    let nextRun = 0
+    const probe = (): { run: number; fx: TxEffects } | undefined => {
+      const at = Atomics.load(board.cancel, 1)
+      for (let k = 0; k < spec.runs.length; k++) {
+        const r = (nextRun + k) % spec.runs.length
+        const run = spec.runs[r]!
+        while (cursors[r]! < run.length) {
+          const i = run[cursors[r]!]!
+          if (i <= at) {
+            cursors[r]!++
+            continue
+          }
+          const fx = board.peek(i)
+          if (fx === undefined) break
+          cursors[r]!++
+          if (fx === null) continue
+          nextRun = r + 1
+          return { run: r, fx }
+        }
+      }
+      return undefined
+    }
     const source: EffectsSource = {
       progress: (i) => board.progress(i),
       effects: (i, wait) => (wait ? board.get(i) : board.peek(i)),
       pubkey: (i) => board.pubkeys[i],
-      abandon: () => board.finish(),
+      abandon: () => {
+        board.finish()
+        releaseGc() // the rest runs on this thread alone: the scavenge's helpers have a core again
+      },
+      probe,
     }
     let run
     try {
-      run = await runEffectsBlock(vm, block, source, { share })
+      run = await runEffectsBlock(vm, block, source, { share, probe: this.opts.probe !== false })
     } catch (err) {
       if (isInternalError(err)) throw err
       throw new InvalidBlockError('execution', errorMessage(err))
@@ -563,8 +604,9 @@ export class ParallelExecutor implements Executor {
     const tDiff = performance.now()
     const stateDiff = await computeStateDiff(base, parent.stateRoot, stateManager, flat)
     const diffMs = performance.now() - tDiff
-    Object.assign(spec.profile, { execMs: c.execMs, replayMs: c.applyMs, waitMs: c.waitMs, own: c.own, replayed: c.applied, reexecuted: c.reexecutions, rootMs: c.rootMs, diffMs, txs: perTx(c.perTx, spec.workerOf) })
-    return assembleOutcome(block, common, result, { stateDiff, writes: overlay.ops(), executor: 'parallel', reexecutions: c.reexecutions })
+    Object.assign(spec.profile, { execMs: c.execMs, replayMs: c.applyMs, waitMs: c.waitMs, own: c.own, replayed: c.applied, reexecuted: c.reexecutions, rootMs: c.rootMs, diffMs, txs: perTx(c.perTx, spec.workerOf), probed: c.probed, stale: c.stale, ...(c.gaveUp !== undefined ? { gaveUp: c.gaveUp } : {}) })
+    const tA = performance.now(); const oo = assembleOutcome(block, common, result, { stateDiff, writes: overlay.ops(), executor: 'parallel', reexecutions: c.reexecutions })
+    return oo
   }
 
   private async executeWithTraces(req: ExecuteRequest, spec: Speculation<TxTrace>): Promise<ExecutionOutcome> {
@@ -613,6 +655,8 @@ interface Speculation<T> {
   workerGas: number
   /** The worker each transaction's speculation was given to (-1: the main thread's share). */
   workerOf: number[]
+  /** Each worker's transactions, in the order it speculates them. */
+  runs: number[][]
   profile: ParallelProfile
   counters?: Pick<ReplayCounters, 'ownGas' | 'replayGas' | 'firstTxAt' | 'lastTxAt'>
   /** Every worker has reported the end of its job. */

@@ -28,3 +28,25 @@ t.test('on only inside, shared by overlapping calls, restored after a throw', as
   })
   t.equal(n, 400_000)
 })
+
+t.test('released early by the block that holds it (its workers stopped), once', async (t) => {
+  let early!: () => void
+  const gate = new Promise<void>((r) => (early = r))
+  const a = withSerialScavenge(async (release) => {
+    t.equal(serialScavengeActive(), true)
+    release()
+    release() // a second release gives nothing back twice
+    t.equal(serialScavengeActive(), false, 'back on after the release')
+    await gate
+  })
+  const b = withSerialScavenge(async (release) => {
+    t.equal(serialScavengeActive(), true, 'another block takes it again')
+    early()
+    await a
+    t.equal(serialScavengeActive(), true, 'the first block ending does not give back the second one\'s part')
+    release()
+    t.equal(serialScavengeActive(), false)
+  })
+  await b
+  t.equal(serialScavengeActive(), false)
+})
