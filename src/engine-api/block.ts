@@ -15,6 +15,7 @@ import { sha256 } from '@noble/hashes/sha2.js'
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { keccak256 } from '../util/keccak.ts'
 import { rememberBlockRlp } from '../exec/block-bytes.ts'
+import { txDecodeCommon } from '../util/tx-common.ts'
 import { InvalidParamsError } from '../rpc/errors.ts'
 import { InvalidBlockError, ParallaxError } from '../util/errors.ts'
 import type { ExecutionPayload, ExecutionPayloadBody, Withdrawal } from './types.ts'
@@ -118,7 +119,7 @@ export function payloadToBlock(payload: ExecutionPayload, opts: PayloadToBlockOp
   }
   const hash = header.hash()
   const hashMatches = equalsBytes(hash, payload.blockHash)
-  const txs = decodeTransactions(payload.transactions, header.common, hash, hashMatches)
+  const txs = decodeTransactions(payload.transactions, txDecodeCommon(header.common), hash, hashMatches)
   try {
     const block = new Block(header, txs, [], withdrawals, { common: header.common })
     // The header's transactions and withdrawals roots were computed above from exactly these

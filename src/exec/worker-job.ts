@@ -16,6 +16,7 @@ import { viaGetSync } from '../db/interface.ts'
 import type { LevelKV } from '../db/level.ts'
 import { Overlay } from '../db/overlay.ts'
 import { parallaxCryptoWithKzg } from './crypto.ts'
+import { txDecodeCommon } from '../util/tx-common.ts'
 import { openTrie } from './state.ts'
 import type { TxEffects } from './effects.ts'
 import type { TxTrace } from './parallel-trace.ts'
@@ -112,6 +113,8 @@ export interface DecodedBlock {
   block: Block
   raw: TxBodyData[]
   txs: Map<number, TypedTransaction>
+  /** The Common its transactions are decoded with (util/tx-common.ts). */
+  txCommon: Common
 }
 type TxBodyData = Parameters<typeof createTxFromBlockBodyData>[0]
 let lastBlock: DecodedBlock | undefined
@@ -144,14 +147,14 @@ export function blockOf(ref: BlockRef): DecodedBlock {
   const header = createBlockHeaderFromBytesArray(values[0], { common: commonFor(ref.common), setHardfork: true })
   // runTx only reads the header (and its Common) from the block.
   const block = new Block(header)
-  lastBlock = { rlp: ref.blockRlp, block, raw: values[1], txs: new Map() }
+  lastBlock = { rlp: ref.blockRlp, block, raw: values[1], txs: new Map(), txCommon: txDecodeCommon(header.common) }
   return lastBlock
 }
 
 export function txAt(d: DecodedBlock, i: number, pubkey?: Uint8Array | null): TypedTransaction {
   let tx = d.txs.get(i)
   if (tx === undefined) {
-    tx = createTxFromBlockBodyData(d.raw[i]!, { common: d.block.common })
+    tx = createTxFromBlockBodyData(d.raw[i]!, { common: d.txCommon })
     d.txs.set(i, tx)
   }
   if (pubkey !== undefined && pubkey !== null && tx.cache.senderPubKey === undefined && Object.isFrozen(tx)) tx.cache.senderPubKey = pubkey
