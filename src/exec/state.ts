@@ -85,6 +85,14 @@ export class FlatReadStateManager extends MerkleStateManager {
    */
   private readonly parentAccounts = new Map<string, Uint8Array | null>()
   private readonly parentSlots = new Map<string, Uint8Array>()
+  /**
+   * What the batched flush computed for each written slot, by address hex and slot hex: the hashed
+   * slot (the trie key) and its stored encoding (empty: deleted). The state diff takes these
+   * instead of hashing, reading and encoding every written slot again.
+   */
+  private readonly flushedSlots = new Map<string, Map<string, { hash: Uint8Array; post: Uint8Array }>>()
+  /** The same for each written account: its hashed address and stored RLP (null: deleted). */
+  private readonly flushedAccounts = new Map<string, { hash: Uint8Array; rlp: Uint8Array | null }>()
   private flushed = false
   /** Takes part of the state root's trie updates on another thread (the parallel executor sets it; split-root.ts). */
   trieHelper: TrieHelper | undefined
@@ -96,6 +104,18 @@ export class FlatReadStateManager extends MerkleStateManager {
   /** The slot's parent value as first read from the flat tables (undefined: not known). */
   parentSlot(address: Address, slot: Uint8Array): Uint8Array | undefined {
     return this.parentSlots.get(address.toString() + bytesToHex(slot))
+  }
+  /** parentSlot by the address's and slot's 0x-hex. */
+  parentSlotHex(addressHex: string, slotHex: string): Uint8Array | undefined {
+    return this.parentSlots.get(addressHex + slotHex)
+  }
+  /** The written account as the batched flush stored it, by address 0x-hex (undefined: not flushed by it). */
+  flushedAccount(addressHex: string): { hash: Uint8Array; rlp: Uint8Array | null } | undefined {
+    return this.flushedAccounts.get(addressHex)
+  }
+  /** The written slot as the batched flush stored it (undefined: not flushed by it). */
+  flushedSlot(addressHex: string, slotHex: string): { hash: Uint8Array; post: Uint8Array } | undefined {
+    return this.flushedSlots.get(addressHex)?.get(slotHex)
   }
 
   constructor(opts: ConstructorParameters<typeof MerkleStateManager>[0], flat?: SyncKVReader) {
@@ -258,7 +278,11 @@ export class FlatReadStateManager extends MerkleStateManager {
       const decoded = RLP.decode(value ?? new Uint8Array()) as Uint8Array
       let changes = storage.get(addressHex)
       if (changes === undefined) storage.set(addressHex, (changes = []))
-      changes.push({ key: keccak256(unprefixedHexToBytes(keyHex)), value: decoded.length > 0 ? RLP.encode(decoded) : null })
+      const change = { key: keccak256(unprefixedHexToBytes(keyHex)), value: decoded.length > 0 ? RLP.encode(decoded) : null }
+      changes.push(change)
+      let flushed = this.flushedSlots.get(`0x${addressHex}`)
+      if (flushed === undefined) this.flushedSlots.set(`0x${addressHex}`, (flushed = new Map()))
+      flushed.set(`0x${keyHex}`, { hash: change.key, post: change.value ?? new Uint8Array() })
     }
     const syncGet = store?.syncNodeGetter()
     const pending: { address: Address; account: Account; changes: TrieChange[] }[] = []
@@ -282,7 +306,9 @@ export class FlatReadStateManager extends MerkleStateManager {
     }
     const accounts: TrieChange[] = []
     for (const [addressHex, elem] of caches.account?.flush() ?? []) {
-      accounts.push({ key: keccak256(unprefixedHexToBytes(addressHex)), value: elem.accountRLP ?? null })
+      const change = { key: keccak256(unprefixedHexToBytes(addressHex)), value: elem.accountRLP ?? null }
+      accounts.push(change)
+      this.flushedAccounts.set(`0x${addressHex}`, { hash: change.key, rlp: change.value })
     }
     if (accounts.length === 0) return
     // While the trie's checkpoints hold no nodes (the block path opens one, around the block, and
@@ -395,25 +421,27 @@ export async function computeStateDiff(
   const accounts: AccountDiff[] = []
   // touched is keyed by the address's hex (sorting by it orders by address without a string per comparison).
   const sorted = [...post.touched].sort((a, b) => (a[0] < b[0] ? -1 : 1))
-  for (const [, t] of sorted) {
+  for (const [addressHex, t] of sorted) {
     const known = post.parentAccount(t.address)
     const preAcc = known === undefined ? await pre.getAccount(t.address) : known === null ? undefined : createAccountFromRLP(known)
-    const postAcc = await post.getAccount(t.address)
+    // The batched flush's account RLP and hashed address where it has them (the same values).
+    const flushed = post.flushedAccount(addressHex)
+    const postAcc = flushed !== undefined ? (flushed.rlp === null ? undefined : createAccountFromRLP(flushed.rlp)) : await post.getAccount(t.address)
     const preRaw = slimAccount(preAcc)
-    const postRaw = slimAccount(postAcc)
+    const postRaw = flushed !== undefined ? flushed.rlp : slimAccount(postAcc)
     const preStorageRoot = preAcc?.storageRoot ?? KECCAK256_RLP
     // A wipe (self-destruct, deletion, re-creation) can remove slots nobody wrote: compare the whole
     // storage before and after. Otherwise only the written slots can have changed.
     const wiped = (t.cleared || postAcc === undefined) && !equalsBytes(preStorageRoot, KECCAK256_RLP)
     const storage: SlotDiff[] = wiped
       ? diffDumps(await dump(pre, t.address, preAcc), await dump(post, t.address, postAcc))
-      : await diffWrittenSlots(pre, post, t.address, t.slots.values(), preAcc, postAcc)
+      : await diffWrittenSlots(pre, post, t.address, t.slots, preAcc, postAcc)
     const cleared = wiped
     const accountSame = preRaw !== null && postRaw !== null ? equalsBytes(preRaw, postRaw) : preRaw === postRaw
     if (accountSame && storage.length === 0 && !cleared) continue
     storage.sort((a, b) => compareBytes(a.slotHash, b.slotHash))
     accounts.push({
-      addressHash: keccak(t.address.bytes),
+      addressHash: flushed?.hash ?? keccak(t.address.bytes),
       address: t.address.bytes,
       pre: preRaw,
       post: postRaw,
@@ -447,15 +475,19 @@ async function diffWrittenSlots(
   pre: MerkleStateManager,
   post: FlatReadStateManager,
   address: Address,
-  slots: Iterable<Uint8Array>,
+  slots: ReadonlyMap<string, Uint8Array>,
   preAcc: Account | undefined,
   postAcc: Account | undefined,
 ): Promise<SlotDiff[]> {
   const out: SlotDiff[] = []
-  for (const slot of slots) {
-    const preVal = preAcc === undefined ? new Uint8Array() : (post.parentSlot(address, slot) ?? encodeSlot(await pre.getStorage(address, slot)))
-    const postVal = postAcc === undefined ? new Uint8Array() : encodeSlot(await post.getStorage(address, slot))
-    if (!equalsBytes(preVal, postVal)) out.push({ slotHash: keccak(slot), pre: preVal, post: postVal })
+  const addressHex = address.toString()
+  for (const [slotHex, slot] of slots) {
+    // The batched flush's hash and encoding of the slot where it has them (same values, no second
+    // hash, read and encoding); the parent value as first loaded, else read from the parent state.
+    const flushed = preAcc !== undefined && postAcc !== undefined ? post.flushedSlot(addressHex, slotHex) : undefined
+    const preVal = preAcc === undefined ? new Uint8Array() : (post.parentSlotHex(addressHex, slotHex) ?? encodeSlot(await pre.getStorage(address, slot)))
+    const postVal = postAcc === undefined ? new Uint8Array() : (flushed?.post ?? encodeSlot(await post.getStorage(address, slot)))
+    if (!equalsBytes(preVal, postVal)) out.push({ slotHash: flushed?.hash ?? keccak(slot), pre: preVal, post: postVal })
   }
   return out
 }
