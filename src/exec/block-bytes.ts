@@ -7,9 +7,13 @@ import type { Block } from '@ethereumjs/block'
 
 const known = new WeakMap<Block, Uint8Array>()
 
-/** Records `rlp` as `block`'s encoding (the caller knows they are equal: it decoded one from the other). */
+/**
+ * Records `rlp` as `block`'s encoding (the caller knows they are equal: it decoded one from the
+ * other). A view into a larger buffer (a block of an imported file, a message) is copied out: the
+ * bytes are posted to the workers, and structured clone copies a view's whole underlying buffer.
+ */
 export function rememberBlockRlp(block: Block, rlp: Uint8Array): Block {
-  known.set(block, rlp)
+  known.set(block, rlp.byteOffset === 0 && rlp.byteLength === rlp.buffer.byteLength ? rlp : rlp.slice())
   return block
 }
 
