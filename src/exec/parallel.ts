@@ -605,8 +605,7 @@ export class ParallelExecutor implements Executor {
     const stateDiff = await computeStateDiff(base, parent.stateRoot, stateManager, flat)
     const diffMs = performance.now() - tDiff
     Object.assign(spec.profile, { execMs: c.execMs, replayMs: c.applyMs, waitMs: c.waitMs, own: c.own, replayed: c.applied, reexecuted: c.reexecutions, rootMs: c.rootMs, diffMs, txs: perTx(c.perTx, spec.workerOf), probed: c.probed, stale: c.stale, ...(c.gaveUp !== undefined ? { gaveUp: c.gaveUp } : {}) })
-    const tA = performance.now(); const oo = assembleOutcome(block, common, result, { stateDiff, writes: overlay.ops(), executor: 'parallel', reexecutions: c.reexecutions })
-    return oo
+    return assembleOutcome(block, common, result, { stateDiff, writes: overlay.ops(), executor: 'parallel', reexecutions: c.reexecutions })
   }
 
   private async executeWithTraces(req: ExecuteRequest, spec: Speculation<TxTrace>): Promise<ExecutionOutcome> {
