@@ -48,7 +48,7 @@ import type { TxTrace } from './parallel-trace.ts'
 import type { TxEffects } from './effects.ts'
 import { effectsEligible, runEffectsBlock, type EffectsSource, type TxRun } from './block-runner.ts'
 import { withSerialScavenge } from './gc-mode.ts'
-import { blockRlp } from './block-bytes.ts'
+import { blockRlp as rlpOf } from './block-bytes.ts'
 import type { TrieHelper } from './split-root.ts'
 export { installReplay, TraceBoard, type ReplayCounters } from './parallel-replay.ts'
 import { assembleOutcome, errorMessage, isInternalError, runRequest, SequentialExecutor, type ExecuteRequest, type Executor } from './sequential.ts'
@@ -250,7 +250,7 @@ export class ParallelExecutor implements Executor {
     const pool = this.pool
     if (pool === undefined || !this.poolReady || txs.length < (this.opts.minTxs ?? 8) || pool.some((w) => w.failed !== undefined)) return
     const init = this.commonInit(block.common)
-    const blockRlp = this.rlpOf(block)
+    const blockRlp = rlpOf(block)
     const parts = pool.length + 1
     const per = Math.ceil(txs.length / parts)
     const replies = pool.map(async (pw, w) => {
@@ -302,11 +302,6 @@ export class ParallelExecutor implements Executor {
           pw.worker.postMessage({ type: 'trie', id, tasks, claim } satisfies WorkerMessage)
         }),
     }
-  }
-
-  /** The block's RLP (prepare and speculate both send it): the bytes it came in as, where the node has them. */
-  private rlpOf(block: Block): Uint8Array {
-    return blockRlp(block)
   }
 
   /** Points the executor (and its running workers) at another LevelDB: tests use one store per case. */
@@ -445,7 +440,7 @@ export class ParallelExecutor implements Executor {
     const { block } = req
     const txs = block.transactions
     const init = this.commonInit(req.common)
-    const blockRlp = this.rlpOf(block)
+    const blockRlp = rlpOf(block)
     // A block that carries its EIP-7928 access list: every transaction runs against the parent state
     // plus the list's changes at lower indices, so none depends on another.
     const bal = req.blockAccessList !== undefined && block.common.isActivatedEIP(7928) ? req.blockAccessList : undefined

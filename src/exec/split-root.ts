@@ -38,9 +38,9 @@ export interface TrieHelper {
   run(tasks: TriePart[][], claim: Int32Array, deliver: (task: number, results: TriePartResult[]) => void): Promise<void>
 }
 
-export const ALL = 0xffff
+const ALL = 0xffff
 /** A trie with at least this many changes is split by nibble; smaller ones are bundled whole. */
-export const SPLIT_MIN = 64
+const SPLIT_MIN = 64
 /** About this many changes per task. */
 const TASK_CHANGES = 96
 /** Below this many changes in all, the message round trip is not worth it. */
@@ -89,6 +89,8 @@ export async function updateTries(get: SyncNodeGetter, tries: readonly { root: U
   const tasks: TriePart[][] = []
   const sources: Source[] = new Array(tries.length)
   let bundle: TriePart[] = []
+  /** The tries in the open bundle (their task index is known when it closes). */
+  let bundleTries: number[] = []
   let bundled = 0
   tries.forEach((t, i) => {
     const n = t.changes.length
@@ -111,6 +113,7 @@ export async function updateTries(get: SyncNodeGetter, tries: readonly { root: U
       return
     }
     sources[i] = { task: -1, part: bundle.length } // task index set when the bundle is closed
+    bundleTries.push(i)
     bundle.push({ root: t.root, changes: t.changes, owned: ALL })
     bundled += n
     if (bundled >= TASK_CHANGES) closeBundle()
@@ -119,8 +122,9 @@ export async function updateTries(get: SyncNodeGetter, tries: readonly { root: U
   function closeBundle(): void {
     if (bundle.length === 0) return
     tasks.push(bundle)
-    for (const s of sources) if (s !== undefined && 'part' in s && s.task === -1) s.task = tasks.length - 1
+    for (const i of bundleTries) (sources[i] as { task: number }).task = tasks.length - 1
     bundle = []
+    bundleTries = []
     bundled = 0
   }
   // Biggest tasks first: the last ones claimed are the smallest, so neither thread waits long for the other.

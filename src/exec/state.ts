@@ -101,12 +101,8 @@ export class FlatReadStateManager extends MerkleStateManager {
   parentAccount(address: Address): Uint8Array | null | undefined {
     return this.parentAccounts.get(address.toString())
   }
-  /** The slot's parent value as first read from the flat tables (undefined: not known). */
-  parentSlot(address: Address, slot: Uint8Array): Uint8Array | undefined {
-    return this.parentSlots.get(address.toString() + bytesToHex(slot))
-  }
-  /** parentSlot by the address's and slot's 0x-hex. */
-  parentSlotHex(addressHex: string, slotHex: string): Uint8Array | undefined {
+  /** The slot's parent value as first read from the flat tables, by the address's and slot's 0x-hex (undefined: not known). */
+  parentSlot(addressHex: string, slotHex: string): Uint8Array | undefined {
     return this.parentSlots.get(addressHex + slotHex)
   }
   /** The written account as the batched flush stored it, by address 0x-hex (undefined: not flushed by it). */
@@ -485,7 +481,7 @@ async function diffWrittenSlots(
     // The batched flush's hash and encoding of the slot where it has them (same values, no second
     // hash, read and encoding); the parent value as first loaded, else read from the parent state.
     const flushed = preAcc !== undefined && postAcc !== undefined ? post.flushedSlot(addressHex, slotHex) : undefined
-    const preVal = preAcc === undefined ? new Uint8Array() : (post.parentSlotHex(addressHex, slotHex) ?? encodeSlot(await pre.getStorage(address, slot)))
+    const preVal = preAcc === undefined ? new Uint8Array() : (post.parentSlot(addressHex, slotHex) ?? encodeSlot(await pre.getStorage(address, slot)))
     const postVal = postAcc === undefined ? new Uint8Array() : (flushed?.post ?? encodeSlot(await post.getStorage(address, slot)))
     if (!equalsBytes(preVal, postVal)) out.push({ slotHash: flushed?.hash ?? keccak(slot), pre: preVal, post: postVal })
   }
