@@ -50,6 +50,7 @@ import { effectsEligible, runEffectsBlock, type EffectsSource, type TxRun } from
 import { withSerialScavenge } from './gc-mode.ts'
 import { blockRlp as rlpOf } from './block-bytes.ts'
 import type { TrieHelper } from './split-root.ts'
+import { placeBoundaries, type Boundaries } from './predict.ts'
 export { installReplay, TraceBoard, type ReplayCounters } from './parallel-replay.ts'
 import { assembleOutcome, errorMessage, isInternalError, runRequest, SequentialExecutor, type ExecuteRequest, type Executor } from './sequential.ts'
 import { computeStateDiff, flatReaderAt, flatTablesAt, openBlockState } from './state.ts'
@@ -93,6 +94,11 @@ export interface ParallelExecutorOptions {
    * workers when most are already stale. false: only the refusal rule (tests).
    */
   probe?: boolean
+  /**
+   * Boundaries of the workers' runs placed where the transactions' fields predict no dependency on
+   * the transactions before (predict.ts; default on). false: cut by gas alone (tests).
+   */
+  predict?: boolean
 }
 
 /** Where one parallel block's time went (the benchmark reports it). */
@@ -125,7 +131,9 @@ export interface ParallelProfile {
   /** Effects mode: early checks of speculated results (block-runner.ts PROBES), how many were stale, and why speculation was given up mid-block. */
   probed?: number
   stale?: number
-  gaveUp?: 'probes' | 'refusals'
+  gaveUp?: 'probes' | 'refusals' | 'predicted'
+  /** Work-sharing boundaries moved to a transaction predicted to start independently, or dropped (predict.ts). */
+  boundaries?: { moved: number; dropped: number }
 }
 
 export interface ParallelStats {
@@ -196,6 +204,8 @@ export class ParallelExecutor implements Executor {
     } catch (err) {
       return this.fallback(req, `worker error: ${errorMessage(err)}`)
     }
+    // Nothing speculated (the block was predicted one chain): V8's parallel scavenge keeps its core.
+    if (spec.profile.gaveUp === 'predicted') releaseGc()
     try {
       const out = spec.mode === 'effects' ? await this.executeWithEffects(req, spec as Speculation<TxEffects>, releaseGc) : await this.executeWithTraces(req, spec as Speculation<TxTrace>)
       const t1 = performance.now()
@@ -449,13 +459,22 @@ export class ParallelExecutor implements Executor {
     const total = gas.reduce((a, b) => a + b, 0)
     let splitIndex = 0
     for (let acc = 0; splitIndex < txs.length && acc + gas[splitIndex]! / 2 < share * total; splitIndex++) acc += gas[splitIndex]!
-    const runs = contiguousRuns(gas, splitIndex, pool.length)
+    let runs = contiguousRuns(gas, splitIndex, pool.length)
+    // Each run's first transaction sees nothing of the parts before it: start runs where the
+    // transactions' fields predict no dependency on those just before (predict.ts).
+    let placed: Boundaries | undefined
+    if (this.opts.share !== false && this.opts.predict !== false && bal === undefined && splitIndex < txs.length) {
+      placed = placeBoundaries(txs, splitIndex, runs)
+      ;({ splitIndex, runs } = placed)
+    }
     let workerGas = 0
     for (let i = splitIndex; i < txs.length; i++) workerGas += gas[i]! / 1e6
     const useFlat = await flatTablesAt(req.base, req.parent.hash())
     const board = new TraceBoard<TxTrace | TxEffects>(txs.length)
     const mode = this.opts.effects !== false && bal === undefined && effectsEligible(blockCommon(req), block, req.generate === true) ? 'effects' : 'traces'
     const profile: ParallelProfile = { totalMs: 0, beforeMs: 0, txsMs: 0, afterMs: 0, execMs: 0, replayMs: 0, waitMs: 0, own: 0, replayed: 0, reexecuted: 0, workerMs: 0, traceBytes: 0, mainShare: share, rootMs: 0, diffMs: 0, mode }
+    if (placed !== undefined) profile.boundaries = { moved: placed.moved, dropped: placed.dropped }
+    if (runs.every((r) => r.length === 0)) profile.gaveUp = 'predicted'
     // Small batches: with sharing, a trace that arrives late is a transaction the main thread runs itself.
     const batch = Math.max(1, Math.min(this.opts.share === false ? 32 : 4, Math.ceil(txs.length / (pool.length * 8))))
     const finished: Promise<void>[] = []
@@ -694,5 +713,6 @@ export function createBenchExecutor(ctx: BenchContextLike): ParallelExecutor {
   const env = Number(process.env['PARALLAX_WORKERS'])
   // The main thread replays while the workers speculate: leave it a core.
   const workers = Number.isInteger(env) && env > 0 ? env : Math.max(1, availableParallelism() - 1)
-  return new ParallelExecutor({ workers, kvPath: ctx.location, minTxs: 1 })
+  // PARALLAX_PREDICT=0: work-sharing boundaries cut by gas alone (for measuring predict.ts).
+  return new ParallelExecutor({ workers, kvPath: ctx.location, minTxs: 1, ...(process.env['PARALLAX_PREDICT'] === '0' ? { predict: false } : {}) })
 }

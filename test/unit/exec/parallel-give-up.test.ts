@@ -33,18 +33,29 @@ async function secondRun(t: Test, row: string, opts: Partial<ParallelExecutorOpt
 
 t.test('a one-chain block: speculation given up after the limit, same outcome', async (t) => {
   // The worker gets most of the block, so nearly all of it would be refused. Without the early
-  // checks (a relay chain shows none anyway): the refusal rule alone.
-  const { p, txs } = await secondRun(t, 'worst/erc20-chain', { mainShare: 0.2, probe: false })
+  // checks (a relay chain shows none anyway) and without placing the boundary (predict.ts would
+  // give the worker nothing): the refusal rule alone.
+  const { p, txs } = await secondRun(t, 'worst/erc20-chain', { mainShare: 0.2, probe: false, predict: false })
   t.ok(txs > 3 * GIVE_UP_AFTER, `a block long enough (${txs} txs)`)
   t.equal(p.reexecuted, GIVE_UP_AFTER, `refused results stop at ${GIVE_UP_AFTER}, then the main thread runs the rest itself (${p.own} own, ${p.replayed} applied)`)
   t.equal(p.gaveUp, 'refusals')
+})
+
+t.test('a relay chain predicted from the transactions: nothing speculated, the main thread runs the block alone', async (t) => {
+  const { p, txs } = await secondRun(t, 'worst/erc20-chain', { mainShare: 0.2 })
+  t.equal(p.gaveUp, 'predicted')
+  t.same(p.boundaries, { moved: 0, dropped: 1 }, 'the boundary of the main thread\'s share dropped')
+  t.equal(p.reexecuted, 0, 'nothing refused')
+  t.equal(p.own, txs, 'every transaction run by the main thread')
+  t.equal(p.workerMs, 0, 'the worker was given nothing')
 })
 
 t.test('one hot key (every transfer to the same recipient): the early checks stop the workers while the main thread runs its share', async (t) => {
   // (A relay chain like the block above is not seen early: each transaction depends only on the
   // one before, so the first stale read is at the boundary of the main thread's share.) The main
   // thread's share is long enough for the worker's first results to arrive during it.
-  const { p, txs } = await secondRun(t, 'erc20/hot-recipient', { mainShare: 0.5 }, (p) => p.gaveUp === 'probes')
+  // (Its recipient is in every transaction's calldata, so predict.ts would give the worker nothing.)
+  const { p, txs } = await secondRun(t, 'erc20/hot-recipient', { mainShare: 0.5, predict: false }, (p) => p.gaveUp === 'probes')
   t.equal(p.gaveUp, 'probes', `given up by the early checks (${p.probed} checked, ${p.stale} stale)`)
   t.ok(p.probed! >= PROBES.stale && p.probed! <= PROBES.max && p.stale! >= PROBES.stale)
   t.equal(p.reexecuted, 0, 'no result was taken and refused: the main thread ran every transaction itself')
@@ -54,6 +65,7 @@ t.test('one hot key (every transfer to the same recipient): the early checks sto
 t.test('independent transactions: the early checks find nothing stale and speculation goes on', async (t) => {
   const { p } = await secondRun(t, 'erc20/independent', { mainShare: 0.5 })
   t.equal(p.gaveUp, undefined, 'not given up')
+  t.same(p.boundaries, { moved: 0, dropped: 0 }, 'the boundary is where the gas put it')
   t.ok(p.probed! > 0, `results were checked early (${p.probed})`)
   t.equal(p.stale, 0, 'none was stale')
   t.ok(p.replayed > 0, `results applied (${p.replayed})`)
