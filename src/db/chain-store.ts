@@ -6,6 +6,7 @@ import type { Common } from '@ethereumjs/common'
 import { RLP } from '@ethereumjs/rlp'
 import type { BlockBytes } from '@ethereumjs/block'
 import { bytesToHex } from '@ethereumjs/util'
+import { blockBodyRlp } from '../exec/block-bytes.ts'
 import type { BatchOp, KVStore } from './interface.ts'
 import { key, metaKey, MetaKey, Prefix, readU64be, u64be } from './keys.ts'
 import { decodeReceipts, encodeReceipts, type StoredReceipt } from './receipts.ts'
@@ -87,9 +88,8 @@ export class ChainStore {
   // ---- writes (as ops) ----
   blockOps(block: Block, receipts: StoredReceipt[] | undefined, ops: BatchOp[]): void {
     const hash = block.hash()
-    const raw = block.raw()
     ops.push({ type: 'put', key: key(Prefix.Header, hash), value: block.header.serialize() })
-    ops.push({ type: 'put', key: key(Prefix.Body, hash), value: RLP.encode(raw.slice(1) as never) })
+    ops.push({ type: 'put', key: key(Prefix.Body, hash), value: blockBodyRlp(block) })
     ops.push({ type: 'put', key: key(Prefix.HashToNumber, hash), value: u64be(block.header.number) })
     if (receipts !== undefined) ops.push({ type: 'put', key: key(Prefix.Receipts, hash), value: encodeReceipts(receipts) })
   }

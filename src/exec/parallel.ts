@@ -144,6 +144,10 @@ export interface ParallelStats {
   fallbacks: number
 }
 
+/** Sender recovery (prepare): transactions per claimed chunk, and the longest wait for chunks a worker claimed. */
+const PREPARE_CHUNK = 8
+const PREPARE_WAIT_MS = 4
+
 /** How long a worker may take to start and open the store. */
 const READY_WAIT_MS = 30_000
 
@@ -251,9 +255,11 @@ export class ParallelExecutor implements Executor {
   }
 
   /**
-   * Recovers the block's senders before its body is validated, the main thread and every worker
-   * taking an equal part (validation would recover them all on this thread). Only with workers
-   * already running; anything not recovered here is recovered where it is needed, as before.
+   * Recovers the block's senders before its body is validated (validation would recover them all on
+   * this thread). The main thread and every worker claim chunks of transactions from one shared
+   * counter, so a busy or slow worker takes less and the main thread never waits for a worker that
+   * has not started: it waits only for chunks a worker claimed and is still recovering, at most
+   * PREPARE_WAIT_MS, and then recovers what has not come itself. Only with workers already running.
    */
   async prepare(block: Block): Promise<void> {
     const txs = block.transactions
@@ -261,32 +267,71 @@ export class ParallelExecutor implements Executor {
     if (pool === undefined || !this.poolReady || txs.length < (this.opts.minTxs ?? 8) || pool.some((w) => w.failed !== undefined)) return
     const init = this.commonInit(block.common)
     const blockRlp = rlpOf(block)
-    const parts = pool.length + 1
-    const per = Math.ceil(txs.length / parts)
-    const replies = pool.map(async (pw, w) => {
-      const from = Math.min(txs.length, (w + 1) * per)
-      const to = Math.min(txs.length, from + per)
-      if (from >= to) return
+    const claim = new Int32Array(new SharedArrayBuffer(4))
+    const theirs = new Set<number>() // chunks delivered by a worker
+    let live = pool.length
+    let wake: (() => void) | undefined
+    for (const pw of pool) {
       const id = this.nextId++
-      const r = await new Promise<SpecReply>((resolve) => {
-        pw.handlers.set(id, (reply) => (resolve(reply), true))
-        pw.worker.postMessage({ type: 'senders', id, common: init, blockRlp, from, to } satisfies WorkerMessage)
+      pw.handlers.set(id, (r) => {
+        if (r.ok && r.kind === 'senders') {
+          theirs.add(r.from)
+          r.pubkeys.forEach((pk, k) => {
+            const tx = txs[r.from + k]
+            if (tx !== undefined && pk !== null && Object.isFrozen(tx) && tx.cache.senderPubKey === undefined) tx.cache.senderPubKey = pk
+          })
+          wake?.()
+          return false
+        }
+        live-- // done, or failed
+        wake?.()
+        return true
       })
-      if (!r.ok || r.kind !== 'senders') return
-      r.pubkeys.forEach((pk, k) => {
-        const tx = txs[from + k]!
-        if (pk !== null && Object.isFrozen(tx) && tx.cache.senderPubKey === undefined) tx.cache.senderPubKey = pk
-      })
-    })
-    for (let i = 0; i < Math.min(per, txs.length); i++) {
-      try {
-        txs[i]!.getSenderPublicKey()
-      } catch {
-        // an invalid signature: validation reports it
+      pw.worker.postMessage({ type: 'senders', id, common: init, blockRlp, claim, chunk: PREPARE_CHUNK } satisfies WorkerMessage)
+    }
+    const mineAt = new Set<number>()
+    const recover = (from: number): void => {
+      for (let i = from; i < Math.min(txs.length, from + PREPARE_CHUNK); i++) {
+        try {
+          txs[i]!.getSenderPublicKey()
+        } catch {
+          // an invalid signature: validation reports it
+        }
       }
     }
-    await Promise.all(replies)
+    for (let from = Atomics.add(claim, 0, 1) * PREPARE_CHUNK; from < txs.length; from = Atomics.add(claim, 0, 1) * PREPARE_CHUNK) {
+      mineAt.add(from)
+      recover(from)
+    }
+    // Every chunk is claimed now; those the workers claimed are being recovered there: wait briefly
+    // for them, then recover here what has not come (a worker descheduled on a loaded machine).
+    const chunks = Math.ceil(txs.length / PREPARE_CHUNK)
+    const waitFrom = performance.now()
+    const deadline = waitFrom + PREPARE_WAIT_MS
+    while (theirs.size < chunks - mineAt.size && live > 0 && performance.now() < deadline) {
+      let timer: NodeJS.Timeout | undefined
+      await new Promise<void>((resolve) => {
+        wake = resolve
+        timer = setTimeout(resolve, Math.max(1, deadline - performance.now()))
+      })
+      clearTimeout(timer)
+      wake = undefined
+    }
+    const waitMs = performance.now() - waitFrom
+    let redone = 0
+    for (let from = 0; from < txs.length; from += PREPARE_CHUNK) {
+      if (mineAt.has(from) || theirs.has(from)) continue
+      redone++
+      recover(from)
+    }
+    this.lastPrepare = { chunks, main: mineAt.size, workers: theirs.size, redone, waitMs }
   }
+
+  /**
+   * The last prepare(): chunks of PREPARE_CHUNK senders claimed and recovered here, delivered by the
+   * workers, claimed by a worker but recovered here after the wait; and the wait.
+   */
+  lastPrepare: { chunks: number; main: number; workers: number; redone: number; waitMs: number } | undefined
 
   /**
    * A worker to take part of the state root's trie updates (split-root.ts): the first live one.

@@ -35,11 +35,14 @@ export interface BlockRef {
   blockRlp: Uint8Array
 }
 
-/** Recover the senders of transactions [from, to). */
+/**
+ * Recover senders: chunks of `chunk` transactions claimed from `claim[0]` (shared with the main
+ * thread and the other workers, each taking the next unclaimed chunk), each posted as recovered.
+ */
 export interface SendersJob extends BlockRef {
   id: number
-  from: number
-  to: number
+  claim: Int32Array
+  chunk: number
 }
 
 export interface SpecJob extends BlockRef {
@@ -79,7 +82,8 @@ export interface SpecJob extends BlockRef {
 
 export type SpecReply =
   | { id: number; ok: true; kind: 'ready' }
-  | { id: number; ok: true; kind: 'senders'; pubkeys: (Uint8Array | null)[] }
+  | { id: number; ok: true; kind: 'senders'; from: number; pubkeys: (Uint8Array | null)[] }
+  | { id: number; ok: true; kind: 'senders-done' }
   | { id: number; ok: true; kind: 'traces'; indices: number[]; traces: (TxTrace | null)[]; pubkeys: (Uint8Array | null)[] }
   | { id: number; ok: true; kind: 'effects'; indices: number[]; effects: (TxEffects | null)[]; pubkeys: (Uint8Array | null)[] }
   | { id: number; ok: true; kind: 'done'; busyMs: number; traceBytes: number }
@@ -161,17 +165,20 @@ export function txAt(d: DecodedBlock, i: number, pubkey?: Uint8Array | null): Ty
   return tx
 }
 
-export function recoverSenders(job: SendersJob): (Uint8Array | null)[] {
+export function recoverSenders(job: SendersJob, post: (from: number, pubkeys: (Uint8Array | null)[]) => void): void {
   const d = blockOf(job)
-  const out: (Uint8Array | null)[] = []
-  for (let i = job.from; i < job.to; i++) {
-    try {
-      out.push(txAt(d, i).getSenderPublicKey())
-    } catch {
-      out.push(null) // validation on the main thread finds out why
+  const n = d.raw.length
+  for (let from = Atomics.add(job.claim, 0, 1) * job.chunk; from < n; from = Atomics.add(job.claim, 0, 1) * job.chunk) {
+    const out: (Uint8Array | null)[] = []
+    for (let i = from; i < Math.min(n, from + job.chunk); i++) {
+      try {
+        out.push(txAt(d, i).getSenderPublicKey())
+      } catch {
+        out.push(null) // validation on the main thread finds out why
+      }
     }
+    post(from, out)
   }
-  return out
 }
 
 export interface JobStats {

@@ -132,7 +132,8 @@ async function handle(msg: WorkerMessage): Promise<void> {
       return
     case 'senders':
       try {
-        post({ id: msg.id, ok: true, kind: 'senders', pubkeys: recoverSenders(msg) })
+        recoverSenders(msg, (from, pubkeys) => post({ id: msg.id, ok: true, kind: 'senders', from, pubkeys }))
+        post({ id: msg.id, ok: true, kind: 'senders-done' })
       } catch (err) {
         fail(msg.id, err)
       }

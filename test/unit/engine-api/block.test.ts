@@ -26,7 +26,7 @@ import type { PayloadToBlockOptions } from '../../../src/engine-api/block.ts'
 import { NEW_PAYLOAD_STRUCTURE, decodeNewPayloadParams, encodeExecutionPayload, encodePayloadBody } from '../../../src/engine-api/codec.ts'
 import type { NewPayloadParams } from '../../../src/engine-api/codec.ts'
 import type { ExecutionPayload, NewPayloadVersion } from '../../../src/engine-api/types.ts'
-import { blockRlp } from '../../../src/exec/block-bytes.ts'
+import { blockBodyRlp, blockRlp } from '../../../src/exec/block-bytes.ts'
 import { parallaxCryptoWithKzg } from '../../../src/exec/crypto.ts'
 import { InvalidParamsError } from '../../../src/rpc/errors.ts'
 import { toData } from '../../../src/rpc/wire.ts'
@@ -127,6 +127,8 @@ else {
           }
           // The RLP remembered from the payload's bytes (sent to the parallel executor's workers) is the block's encoding.
           if (!equalsBytes(blockRlp(block), block.serialize())) failures.push(`${name}: remembered block RLP differs from block.serialize()`)
+          // The stored body is cut from those bytes (the list after the header).
+          if (!equalsBytes(blockBodyRlp(block), RLP.encode(block.raw().slice(1) as never))) failures.push(`${name}: body cut from the remembered RLP differs from its encoding`)
           if (params.payload.transactions.some((tx) => tx[0]! >= 0xc0)) count('valid: has legacy transactions')
           const back = encodeExecutionPayload(NEW_PAYLOAD_STRUCTURE[version], blockToPayload(block))
           if (!isDeepStrictEqual(back, np.params[0])) failures.push(`${name}: blockToPayload does not give the payload back`)

@@ -2,11 +2,13 @@
 // (it is posted to the workers, and structured clone copies a view's whole buffer: an imported
 // file's block would have carried the whole file with it).
 import t from 'tap'
-import { createBlock } from '@ethereumjs/block'
+import { createBlock, createBlockFromRLP } from '@ethereumjs/block'
+import { RLP } from '@ethereumjs/rlp'
 import { Common, Mainnet } from '@ethereumjs/common'
 import { bytesToHex } from '@ethereumjs/util'
 import { MessageChannel, receiveMessageOnPort } from 'node:worker_threads'
-import { blockRlp, rememberBlockRlp } from '../../../src/exec/block-bytes.ts'
+import { blockBodyRlp, blockRlp, rememberBlockRlp } from '../../../src/exec/block-bytes.ts'
+import { benchCommon, generateWorkload } from '../../helpers/workloads/index.ts'
 
 t.test('remembered bytes, compact', async (t) => {
   const common = new Common({ chain: Mainnet })
@@ -30,4 +32,21 @@ t.test('remembered bytes, compact', async (t) => {
   t.equal(blockRlp(rememberBlockRlp(block, whole)), whole)
   const other = createBlock({ header: { number: 2n, gasLimit: 30_000_000n } }, { common })
   t.equal(blockRlp(other), blockRlp(other), 'serialized once, then remembered')
+})
+
+t.test('the stored body cut from the remembered bytes', async (t) => {
+  const common = benchCommon()
+  const txs = generateWorkload('erc20/independent', { gas: 2_000_000n, common }).txs
+  const withdrawals = [{ index: 0n, validatorIndex: 1n, address: new Uint8Array(20).fill(7), amount: 5n }]
+  const header = { number: 1n, gasLimit: 30_000_000n, baseFeePerGas: 7n, timestamp: 1n }
+  for (const [what, data] of [
+    ['an empty block (short list prefixes)', { header }],
+    [`${txs.length} transactions and a withdrawal (long prefixes)`, { header, transactions: txs, withdrawals }],
+  ] as const) {
+    const rlp = createBlock(data, { common }).serialize()
+    const block = rememberBlockRlp(createBlockFromRLP(rlp, { common }), rlp)
+    const encoded = RLP.encode(block.raw().slice(1) as never)
+    t.equal(bytesToHex(blockBodyRlp(block)), bytesToHex(encoded), `${what}: the list after the header`)
+    t.equal(bytesToHex(blockBodyRlp(createBlockFromRLP(rlp, { common }))), bytesToHex(encoded), `${what}: encoded when nothing is remembered`)
+  }
 })

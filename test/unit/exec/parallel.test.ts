@@ -84,6 +84,8 @@ t.test('prepare recovers every sender, on the main thread and the workers, befor
   t.ok(txs.every((tx) => tx.cache.senderPubKey === undefined), 'a freshly decoded block has no senders yet')
   await par.prepare(req.block)
   t.ok(txs.every((tx) => tx.cache.senderPubKey !== undefined), 'every sender recovered')
+  const p = par.lastPrepare!
+  t.equal(p.main + p.workers + p.redone, p.chunks, `every chunk recovered once (${p.main} here, ${p.workers} by the workers, ${p.redone} claimed by a worker and redone here after ${p.waitMs.toFixed(1)} ms)`)
   const again = bb.request().block.transactions
   txs.forEach((tx, i) => t.same(tx.cache.senderPubKey, again[i]!.getSenderPublicKey(), `tx ${i}: the right key`))
   const out = await par.execute(req)
