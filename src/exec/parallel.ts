@@ -51,6 +51,7 @@ import { withSerialScavenge } from './gc-mode.ts'
 import { blockRlp as rlpOf } from './block-bytes.ts'
 import type { TrieHelper } from './split-root.ts'
 import { placeBoundaries, type Boundaries } from './predict.ts'
+import { waitUntil } from '../util/wait.ts'
 export { installReplay, TraceBoard, type ReplayCounters } from './parallel-replay.ts'
 import { assembleOutcome, errorMessage, isInternalError, runRequest, SequentialExecutor, type ExecuteRequest, type Executor } from './sequential.ts'
 import { computeStateDiff, flatReaderAt, flatTablesAt, openBlockState } from './state.ts'
@@ -308,15 +309,7 @@ export class ParallelExecutor implements Executor {
     const chunks = Math.ceil(txs.length / PREPARE_CHUNK)
     const waitFrom = performance.now()
     const deadline = waitFrom + PREPARE_WAIT_MS
-    while (theirs.size < chunks - mineAt.size && live > 0 && performance.now() < deadline) {
-      let timer: NodeJS.Timeout | undefined
-      await new Promise<void>((resolve) => {
-        wake = resolve
-        timer = setTimeout(resolve, Math.max(1, deadline - performance.now()))
-      })
-      clearTimeout(timer)
-      wake = undefined
-    }
+    await waitUntil(() => theirs.size >= chunks - mineAt.size || live === 0, deadline, (w) => (wake = w))
     const waitMs = performance.now() - waitFrom
     let redone = 0
     for (let from = 0; from < txs.length; from += PREPARE_CHUNK) {

@@ -19,6 +19,7 @@
 import type { Raw, SyncNodeGetter, TrieBatchResult, TrieChange } from '../db/trie-batch.ts'
 import { equalsBytes, KECCAK256_RLP } from '@ethereumjs/util'
 import { firstNibble, joinTrieChildren, updateTrieChildren, updateTrieSync } from '../db/trie-batch.ts'
+import { waitUntil } from '../util/wait.ts'
 
 /** One trie update: whole (owned = ALL) or the root children in `owned` (bitmask of nibbles). */
 export interface TriePart {
@@ -162,16 +163,7 @@ export async function updateTries(get: SyncNodeGetter, tries: readonly { root: U
   if (left.length > 0) {
     const budget = Math.max(MIN_WAIT_MS, 1.5 * msPerChange * left.reduce((n, k) => n + size(sorted[k]!), 0))
     const until = performance.now() + budget
-    while (left.length > 0 && !helperDone && performance.now() < until) {
-      let timer: NodeJS.Timeout | undefined
-      await new Promise<void>((resolve) => {
-        arrived = resolve
-        timer = setTimeout(resolve, Math.max(0, until - performance.now()))
-      })
-      clearTimeout(timer)
-      arrived = undefined
-      left = missing()
-    }
+    await waitUntil(() => (left = missing()).length === 0 || helperDone, until, (wake) => (arrived = wake))
     for (const k of left) results[k] = sorted[k]!.map((p) => runTriePart(get, p))
   }
   const resultOf = (task: number) => results[where[task]!]
