@@ -36,9 +36,11 @@ import { availableParallelism } from 'node:os'
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads'
 import type { Block } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
-import { bytesToHex } from '@ethereumjs/util'
+import { bytesToHex, createAccountFromRLP, equalsBytes, KECCAK256_NULL } from '@ethereumjs/util'
 import { createVM } from '@ethereumjs/vm'
-import { isSyncReader, viaGetSync } from '../db/interface.ts'
+import { isSyncReader, viaGetSync, type SyncKVReader } from '../db/interface.ts'
+import { key, Prefix } from '../db/keys.ts'
+import { keccak256 } from '../util/keccak.ts'
 import { InvalidBlockError } from '../util/errors.ts'
 import { AncestorHashes } from './ancestors.ts'
 import { journalEvmBalCheckpoints } from './bal-journal.ts'
@@ -50,7 +52,7 @@ import { effectsEligible, runEffectsBlock, type EffectsSource, type TxRun } from
 import { withSerialScavenge } from './gc-mode.ts'
 import { blockRlp as rlpOf } from './block-bytes.ts'
 import type { TrieHelper } from './split-root.ts'
-import { placeBoundaries, type Boundaries } from './predict.ts'
+import { hotCalls, placeBoundaries, type Boundaries } from './predict.ts'
 import { waitUntil } from '../util/wait.ts'
 export { installReplay, TraceBoard, type ReplayCounters } from './parallel-replay.ts'
 import { assembleOutcome, errorMessage, isInternalError, runRequest, SequentialExecutor, type ExecuteRequest, type Executor } from './sequential.ts'
@@ -135,6 +137,8 @@ export interface ParallelProfile {
   gaveUp?: 'probes' | 'refusals' | 'predicted'
   /** Work-sharing boundaries moved to a transaction predicted to start independently, or dropped (predict.ts). */
   boundaries?: { moved: number; dropped: number }
+  /** Transactions predicted to hit one hot key (predict.ts hotCalls), kept on the main thread. */
+  hot?: number
 }
 
 export interface ParallelStats {
@@ -253,6 +257,34 @@ export class ParallelExecutor implements Executor {
     const wPer = w / Math.max(1, this.pool?.length ?? 1)
     const f = (wPer - r) / (m + wPer - r)
     this.share = Math.min(0.9, Math.max(0.05, f))
+  }
+
+  /**
+   * The main thread's share when it also runs the block's hot calls (predict.ts hotCalls) after it:
+   * the first index where its cost (its share and the hot calls after it at m per gas, taking the
+   * workers' results at r) reaches the workers' (the rest at w, shared by W workers). Undefined
+   * before costs were measured (the plain share is used then).
+   */
+  private balancedSplit(gas: readonly number[], hot: readonly boolean[]): number | undefined {
+    const { main: m, replay: r, worker: w } = this.costs
+    if (m <= 0 || w <= 0) return undefined
+    const wPer = w / Math.max(1, this.pool?.length ?? 1)
+    let hotAfter = 0
+    let restAfter = 0
+    for (let i = 0; i < gas.length; i++) {
+      if (hot[i] === true) hotAfter += gas[i]!
+      else restAfter += gas[i]!
+    }
+    const total = hotAfter + restAfter
+    let before = 0
+    for (let i = 0; i < gas.length; i++) {
+      // the split at i: [0, i) and the hot calls after it on this thread
+      if (before >= 0.05 * total && m * (before + hotAfter) + r * restAfter >= wPer * restAfter) return i
+      before += gas[i]!
+      if (hot[i] === true) hotAfter -= gas[i]!
+      else restAfter -= gas[i]!
+    }
+    return gas.length
   }
 
   /**
@@ -495,23 +527,33 @@ export class ParallelExecutor implements Executor {
     const share = this.opts.share === false ? 0 : (this.opts.mainShare ?? this.share)
     const gas = txs.map((tx) => Number(tx.gasLimit))
     const total = gas.reduce((a, b) => a + b, 0)
-    let splitIndex = 0
-    for (let acc = 0; splitIndex < txs.length && acc + gas[splitIndex]! / 2 < share * total; splitIndex++) acc += gas[splitIndex]!
+    const useFlat = await flatTablesAt(req.base, req.parent.hash())
+    // Placing the work by the transactions' fields (predict.ts): calls predicted to hit one hot key
+    // stay on the main thread, and each run starts where no dependency on the transactions before
+    // it is predicted.
+    const predicting = this.opts.share !== false && this.opts.predict !== false && bal === undefined
+    const base = req.base
+    const hot = predicting && useFlat && isSyncReader(base) ? hotCalls(txs, (a) => hasCode(base, a)) : undefined
+    const hotCount = hot?.filter((x) => x).length ?? 0
+    let splitIndex = hotCount > 0 && this.opts.mainShare === undefined ? this.balancedSplit(gas, hot!) : undefined
+    if (splitIndex === undefined) {
+      splitIndex = 0
+      for (let acc = 0; splitIndex < txs.length && acc + gas[splitIndex]! / 2 < share * total; splitIndex++) acc += gas[splitIndex]!
+    }
     let runs = contiguousRuns(gas, splitIndex, pool.length)
-    // Each run's first transaction sees nothing of the parts before it: start runs where the
-    // transactions' fields predict no dependency on those just before (predict.ts).
     let placed: Boundaries | undefined
-    if (this.opts.share !== false && this.opts.predict !== false && bal === undefined && splitIndex < txs.length) {
+    if (predicting && splitIndex < txs.length) {
       placed = placeBoundaries(txs, splitIndex, runs)
       ;({ splitIndex, runs } = placed)
     }
+    if (hot !== undefined && hotCount > 0) runs = runs.map((r) => r.filter((i) => !hot[i]))
     let workerGas = 0
-    for (let i = splitIndex; i < txs.length; i++) workerGas += gas[i]! / 1e6
-    const useFlat = await flatTablesAt(req.base, req.parent.hash())
+    for (const r of runs) for (const i of r) workerGas += gas[i]! / 1e6
     const board = new TraceBoard<TxTrace | TxEffects>(txs.length)
     const mode = this.opts.effects !== false && bal === undefined && effectsEligible(blockCommon(req), block, req.generate === true) ? 'effects' : 'traces'
     const profile: ParallelProfile = { totalMs: 0, beforeMs: 0, txsMs: 0, afterMs: 0, execMs: 0, replayMs: 0, waitMs: 0, own: 0, replayed: 0, reexecuted: 0, workerMs: 0, traceBytes: 0, mainShare: share, rootMs: 0, diffMs: 0, mode }
     if (placed !== undefined) profile.boundaries = { moved: placed.moved, dropped: placed.dropped }
+    if (hotCount > 0) profile.hot = hotCount
     if (runs.every((r) => r.length === 0)) profile.gaveUp = 'predicted'
     // Small batches: with sharing, a trace that arrives late is a transaction the main thread runs itself.
     const batch = Math.max(1, Math.min(this.opts.share === false ? 32 : 4, Math.ceil(txs.length / (pool.length * 8))))
@@ -712,6 +754,12 @@ interface Speculation<T> {
   counters?: Pick<ReplayCounters, 'ownGas' | 'replayGas' | 'firstTxAt' | 'lastTxAt'>
   /** Every worker has reported the end of its job. */
   done: Promise<void>
+}
+
+/** Whether the flat tables (describing the parent) hold code for `address`. */
+function hasCode(flat: SyncKVReader, address: Uint8Array): boolean {
+  const rlp = flat.getSync(key(Prefix.FlatAccount, keccak256(address)))
+  return rlp !== undefined && !equalsBytes(createAccountFromRLP(rlp).codeHash, KECCAK256_NULL)
 }
 
 /**

@@ -165,3 +165,31 @@ export function placeBoundaries(txs: readonly TypedTransaction[], splitIndex: nu
   })
   return { splitIndex: first, runs: out, moved, dropped }
 }
+
+/** A contract called this many times in a block by calls that name no address is taken to be one hot key. */
+export const HOT_CALLS = 8
+
+/**
+ * Transactions predicted to touch one hot key: calls to a contract (it has code) made by at least
+ * HOT_CALLS transactions of the block whose calldata names no address (a counter's increment, swaps
+ * in one pool: the contract's own slots, the same for every caller). They depend on each other, so
+ * the executor keeps them on the main thread rather than speculating them. Transfers to an account
+ * without code are credits, which commute (the executor rebases them), and calls that name addresses
+ * (a token transfer) are keyed by those (see dependsOn).
+ */
+export function hotCalls(txs: readonly TypedTransaction[], hasCode: (address: Uint8Array) => boolean): boolean[] {
+  const byTo = new Map<string, number[]>()
+  txs.forEach((tx, i) => {
+    if (tx.to === undefined || (tx.data.length >= 36 && calldataAddresses(tx.data).length > 0)) return
+    const k = tx.to.toString()
+    let list = byTo.get(k)
+    if (list === undefined) byTo.set(k, (list = []))
+    list.push(i)
+  })
+  const hot = new Array<boolean>(txs.length).fill(false)
+  for (const list of byTo.values()) {
+    if (list.length < HOT_CALLS || !hasCode(txs[list[0]!]!.to!.bytes)) continue
+    for (const i of list) hot[i] = true
+  }
+  return hot
+}

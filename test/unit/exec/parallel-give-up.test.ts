@@ -50,6 +50,13 @@ t.test('a relay chain predicted from the transactions: nothing speculated, the m
   t.equal(p.workerMs, 0, 'the worker was given nothing')
 })
 
+t.test('hot calls predicted from the transactions (a counter every third transaction increments): kept on the main thread, nothing refused', async (t) => {
+  const { p, txs } = await secondRun(t, 'mixed/hybrid-hot30', { mainShare: 0.3 })
+  t.ok(p.hot! > 0 && p.hot! < txs, `${p.hot} of ${txs} hot`)
+  t.equal(p.reexecuted, 0, 'no speculated increment was refused: the worker was given none')
+  t.ok(p.replayed > 0, `the rest speculated and applied (${p.replayed})`)
+})
+
 t.test('one hot key (every transfer to the same recipient): the early checks stop the workers while the main thread runs its share', async (t) => {
   // (A relay chain like the block above is not seen early: each transaction depends only on the
   // one before, so the first stale read is at the boundary of the main thread's share.) The main

@@ -4,7 +4,7 @@
 import t from 'tap'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { Address, concatBytes, setLengthLeft } from '@ethereumjs/util'
-import { BoundaryPredictor, calldataAddresses, dependsOn, LOOKBACK, placeBoundaries, SEARCH_FORWARD, txKeys } from '../../../src/exec/predict.ts'
+import { BoundaryPredictor, calldataAddresses, dependsOn, HOT_CALLS, hotCalls, LOOKBACK, placeBoundaries, SEARCH_FORWARD, txKeys } from '../../../src/exec/predict.ts'
 import { benchCommon, deriveAddress, erc20TransferData, generateWorkload, Signer, signedTx } from '../../helpers/workloads/index.ts'
 
 const common = benchCommon()
@@ -13,6 +13,11 @@ const signer = (label: string, i: number): Signer => Signer.derive(1, label, i)
 const erc20 = (from: Signer, to: Address): TypedTransaction => signedTx(common, from, { to: token, data: erc20TransferData(to, 10n ** 24n), gasLimit: 60_000n })
 const pay = (from: Signer, to: Address): TypedTransaction => signedTx(common, from, { to, value: 1n, gasLimit: 21_000n })
 const workload = (name: Parameters<typeof generateWorkload>[0]): TypedTransaction[] => generateWorkload(name, { gas: 3_000_000n, common }).txs
+/** hasCode from a workload's genesis alloc. */
+const codeIn = (name: Parameters<typeof generateWorkload>[0]): { txs: TypedTransaction[]; hasCode: (a: Uint8Array) => boolean } => {
+  const w = generateWorkload(name, { gas: 3_000_000n, common })
+  return { txs: w.txs, hasCode: (a) => (w.alloc.get(new Address(a).toString())?.code ?? '0x') !== '0x' }
+}
 
 t.test('calldata addresses: ABI words holding an address, not amounts', async (t) => {
   const a = deriveAddress(1, 'x', 0)
@@ -100,4 +105,21 @@ t.test('several workers: each run start placed, a run with no independent start 
   t.equal(placed.splitIndex, 20, 'the first boundary is between independent transactions: kept')
   t.same(placed.runs, [range(20, 330), range(330, n), []], `the second (inside the chain, more than ${SEARCH_FORWARD} from either end) is dropped (the first worker's run takes the whole chain); the third moves to the chain's end`)
   t.same([placed.moved, placed.dropped], [1, 1])
+})
+
+t.test('hot calls: many calls to one contract that name no address', async (t) => {
+  const mixed = codeIn('mixed/hybrid-hot30')
+  const hot = hotCalls(mixed.txs, mixed.hasCode)
+  const increment = (tx: TypedTransaction): boolean => tx.to !== undefined && tx.data.length === 0 && mixed.hasCode(tx.to.bytes)
+  t.ok(hot.some((x) => x), 'the mix has hot calls')
+  t.ok(mixed.txs.every((tx, i) => hot[i] === increment(tx)), 'exactly the increments of the one counter')
+  const pools1 = codeIn('uniswap/pools-1')
+  t.ok(hotCalls(pools1.txs, pools1.hasCode).every((x) => x), 'every swap in one pool')
+  for (const name of ['erc20/independent', 'raw-transfers/hot-recipient', 'uniswap/independent-pools'] as const) {
+    const w = codeIn(name)
+    t.ok(hotCalls(w.txs, w.hasCode).every((x) => !x), `${name}: none (token transfers name their recipient; credits to an account without code commute; each pool called once)`)
+  }
+  t.ok(hotCalls(mixed.txs, () => false).every((x) => !x), 'no code at the address: credits, not calls')
+  const few = mixed.txs.filter(increment).slice(0, HOT_CALLS - 1)
+  t.ok(hotCalls(few, mixed.hasCode).every((x) => !x), `fewer than ${HOT_CALLS} calls: not hot`)
 })
