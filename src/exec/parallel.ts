@@ -122,7 +122,7 @@ export interface ParallelProfile {
   /** Summed busy time of the workers on this block, and the approximate bytes of the traces they sent. */
   workerMs: number
   traceBytes: number
-  /** Share of the block's gas the main thread was given to run itself. */
+  /** Share of the block's gas (by gas limit) the main thread was given to run itself: its share, and the hot calls and predicted chains it kept. */
   mainShare: number
   /** Of afterMs: the state root (effects mode only; 0 otherwise) and the state diff. */
   rootMs: number
@@ -551,7 +551,7 @@ export class ParallelExecutor implements Executor {
     for (const r of runs) for (const i of r) workerGas += gas[i]! / 1e6
     const board = new TraceBoard<TxTrace | TxEffects>(txs.length)
     const mode = this.opts.effects !== false && bal === undefined && effectsEligible(blockCommon(req), block, req.generate === true) ? 'effects' : 'traces'
-    const profile: ParallelProfile = { totalMs: 0, beforeMs: 0, txsMs: 0, afterMs: 0, execMs: 0, replayMs: 0, waitMs: 0, own: 0, replayed: 0, reexecuted: 0, workerMs: 0, traceBytes: 0, mainShare: share, rootMs: 0, diffMs: 0, mode }
+    const profile: ParallelProfile = { totalMs: 0, beforeMs: 0, txsMs: 0, afterMs: 0, execMs: 0, replayMs: 0, waitMs: 0, own: 0, replayed: 0, reexecuted: 0, workerMs: 0, traceBytes: 0, mainShare: total === 0 ? 1 : 1 - (workerGas * 1e6) / total, rootMs: 0, diffMs: 0, mode }
     if (placed !== undefined) profile.boundaries = { moved: placed.moved, dropped: placed.dropped }
     if (hotCount > 0) profile.hot = hotCount
     if (runs.every((r) => r.length === 0)) profile.gaveUp = 'predicted'
