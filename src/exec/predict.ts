@@ -21,9 +21,10 @@
 // not to depend on the LOOKBACK before it; a boundary with none within reach is dropped (its run
 // joins the part before it). A block that is one chain therefore runs on the main thread alone.
 //
-// This is only a prediction: storage slots a contract derives from other data (a pool's reserves,
-// a counter) are invisible here, and the executor still checks every result (block-runner.ts
-// PROBES and the refusal rule catch what this misses). Senders are recovered on the main thread
+// Storage a contract keys by its own state (a pool's reserves, a counter) is invisible to these
+// rules; hotCalls (below) takes the common case: many calls to one contract that name no address.
+// All of it is only a prediction: the executor still checks every result (block-runner.ts PROBES
+// and the refusal rule catch what this misses, a wrong guess only costs speed). Senders are recovered on the main thread
 // only around boundaries (transactions it runs itself or whose public key the worker then gets).
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { bytesToHex } from '@ethereumjs/util'
