@@ -3,11 +3,11 @@
 import type { Block } from '@ethereumjs/block'
 import { createBlockFromRLP } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
-import { RLP } from '@ethereumjs/rlp'
 import { equalsBytes } from '@ethereumjs/util'
 import { MalformedBlockError } from '../util/errors.ts'
 import { rememberBlockRlp } from '../exec/block-bytes.ts'
 import { orderedTrieRoot } from '../engine-api/block.ts'
+import { rlpItemLength, rlpListItems, rlpPayloadAt } from '../util/rlp-bytes.ts'
 import { txDecodeCommon } from '../util/tx-common.ts'
 
 export function decodeBlock(bytes: Uint8Array, common: Common): Block {
@@ -25,9 +25,11 @@ export function decodeBlock(bytes: Uint8Array, common: Common): Block {
   // The transactions root from the transactions' own bytes (each re-encodes to them: checked just
   // above), so body validation does not rebuild the trie through @ethereumjs/mpt (50-80 ms for a
   // 30M-gas block). It is compared with the header there, as before.
-  const body = (RLP.decode(bytes) as unknown as [unknown, (Uint8Array | Uint8Array[])[]])[1]
+  // A typed transaction is an RLP string whose payload is its encoding, a legacy one a list that is.
+  const [, txList] = rlpListItems(bytes, 0)
+  const encodings = rlpListItems(bytes, txList![0]).map(([from, to]) => bytes.subarray(bytes[from]! >= 0xc0 ? from : rlpPayloadAt(bytes, from), to))
   const cache = (block as unknown as { cache: { txTrieRoot?: Uint8Array } }).cache
-  cache.txTrieRoot = orderedTrieRoot(body.map((tx) => (tx instanceof Uint8Array ? tx : RLP.encode(tx))))
+  cache.txTrieRoot = orderedTrieRoot(encodings)
   return rememberBlockRlp(block, bytes)
 }
 
@@ -51,22 +53,4 @@ export function* splitRlpStream(data: Uint8Array): Generator<Uint8Array> {
     yield data.subarray(off, off + len)
     off += len
   }
-}
-
-/** Total length (prefix + payload) of the RLP item at `off`, or undefined when malformed. */
-export function rlpItemLength(data: Uint8Array, off: number): number | undefined {
-  const b = data[off]
-  if (b === undefined) return undefined
-  if (b < 0x80) return 1
-  if (b < 0xb8) return 1 + (b - 0x80)
-  if (b < 0xc0) return longLength(data, off, b - 0xb7)
-  if (b < 0xf8) return 1 + (b - 0xc0)
-  return longLength(data, off, b - 0xf7)
-}
-
-function longLength(data: Uint8Array, off: number, lenOfLen: number): number | undefined {
-  if (off + 1 + lenOfLen > data.length) return undefined
-  let len = 0
-  for (let i = 0; i < lenOfLen; i++) len = len * 256 + data[off + 1 + i]!
-  return 1 + lenOfLen + len
 }

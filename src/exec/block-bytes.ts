@@ -5,6 +5,7 @@
 // decoded block (chain/decode.ts); those paths remember them here.
 import type { Block } from '@ethereumjs/block'
 import { RLP } from '@ethereumjs/rlp'
+import { rlpListItems, rlpListPrefix } from '../util/rlp-bytes.ts'
 
 const known = new WeakMap<Block, Uint8Array>()
 
@@ -36,42 +37,11 @@ export function blockRlp(block: Block): Uint8Array {
 export function blockBodyRlp(block: Block): Uint8Array {
   const rlp = known.get(block)
   if (rlp === undefined) return RLP.encode(block.raw().slice(1) as never)
-  const bodyAt = listPayloadAt(rlp) + itemLength(rlp, listPayloadAt(rlp))
-  const rest = rlp.subarray(bodyAt)
-  const prefix = listPrefix(rest.length)
+  const [header] = rlpListItems(rlp, 0)
+  const rest = rlp.subarray(header![1])
+  const prefix = rlpListPrefix(rest.length)
   const out = new Uint8Array(prefix.length + rest.length)
   out.set(prefix, 0)
   out.set(rest, prefix.length)
   return out
-}
-
-/** Offset of a list's payload (after its prefix). */
-function listPayloadAt(b: Uint8Array): number {
-  const p = b[0]!
-  if (p < 0xc0) throw new Error('block RLP is not a list')
-  return p <= 0xf7 ? 1 : 1 + (p - 0xf7)
-}
-
-/** Length of the whole RLP item (prefix included) at offset `o`. */
-function itemLength(b: Uint8Array, o: number): number {
-  const p = b[o]!
-  if (p < 0x80) return 1
-  if (p <= 0xb7) return 1 + (p - 0x80)
-  if (p < 0xc0) return 1 + (p - 0xb7) + beInt(b, o + 1, p - 0xb7)
-  if (p <= 0xf7) return 1 + (p - 0xc0)
-  return 1 + (p - 0xf7) + beInt(b, o + 1, p - 0xf7)
-}
-
-function beInt(b: Uint8Array, o: number, n: number): number {
-  let v = 0
-  for (let k = 0; k < n; k++) v = v * 256 + b[o + k]!
-  return v
-}
-
-/** An RLP list prefix for a payload of `len` bytes. */
-function listPrefix(len: number): Uint8Array {
-  if (len < 56) return Uint8Array.of(0xc0 + len)
-  const bytes: number[] = []
-  for (let v = len; v > 0; v = Math.floor(v / 256)) bytes.unshift(v % 256)
-  return Uint8Array.of(0xf7 + bytes.length, ...bytes)
 }
