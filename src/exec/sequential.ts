@@ -14,7 +14,7 @@ import { AncestorHashes, type HeaderByHash } from './ancestors.ts'
 import type { ExecutionOutcome } from './outcome.ts'
 import { isSyncReader, viaGetSync } from '../db/interface.ts'
 import { journalEvmBalCheckpoints } from './bal-journal.ts'
-import { effectsEligible, NO_EFFECTS, runEffectsBlock, type EffectsCounters } from './block-runner.ts'
+import { effectsEligible, NO_EFFECTS, runEffectsBlock } from './block-runner.ts'
 import { computeStateDiff, flatReaderAt, openBlockState } from './state.ts'
 
 export interface ExecuteRequest {
@@ -77,12 +77,7 @@ export class SequentialExecutor implements Executor {
     this.stock = opts.stock === true
   }
 
-  /** Where the last block's time went (the fast path's own loop only; undefined otherwise): the benchmark compares it with the parallel executor's. */
-  lastPhases: { totalMs: number; beforeMs: number; txsMs: number; afterMs: number; rootMs: number; diffMs: number } | undefined
-
   async execute(req: ExecuteRequest): Promise<ExecutionOutcome> {
-    const t0 = performance.now()
-    this.lastPhases = undefined
     const { block, parent } = req
     const fast = !this.stock && isSyncReader(req.base)
     // Trie nodes and code through LevelDB's synchronous get: no thread-pool round trip per node.
@@ -100,26 +95,17 @@ export class SequentialExecutor implements Executor {
     })
     if (fast) journalEvmBalCheckpoints(vm.evm) // EIP-7928: no deep copy of the access list per call frame
     let result
-    let counters: EffectsCounters | undefined
     try {
       // The fast path runs the block through the same loop as the parallel executor's effects mode
       // (block-runner.ts: runBlock's steps, receipts root by the batched trie update) wherever that
       // loop can take the block; ethereumjs' runBlock otherwise, and always for the stock path.
-      if (fast && effectsEligible(common, block, req.generate === true)) ({ result, counters } = await runEffectsBlock(vm, block, NO_EFFECTS, { share: true }))
-      else result = await runRequest(vm, req)
+      result = fast && effectsEligible(common, block, req.generate === true) ? (await runEffectsBlock(vm, block, NO_EFFECTS, { share: true })).result : await runRequest(vm, req)
     } catch (err) {
       if (isInternalError(err)) throw err
       throw new InvalidBlockError('execution', errorMessage(err))
     }
-    const tDiff = performance.now()
     const stateDiff = await computeStateDiff(base, parent.stateRoot, stateManager, flat)
-    const diffMs = performance.now() - tDiff
-    const out = assembleOutcome(block, common, result, { stateDiff, writes: overlay.ops(), executor: 'sequential', reexecutions: 0 })
-    const t1 = performance.now()
-    if (counters !== undefined && block.transactions.length > 0) {
-      this.lastPhases = { totalMs: t1 - t0, beforeMs: counters.firstTxAt - t0, txsMs: counters.lastTxAt - counters.firstTxAt, afterMs: t1 - counters.lastTxAt, rootMs: counters.rootMs, diffMs }
-    }
-    return out
+    return assembleOutcome(block, common, result, { stateDiff, writes: overlay.ops(), executor: 'sequential', reexecutions: 0 })
   }
 }
 
