@@ -98,8 +98,9 @@ export interface ParallelExecutorOptions {
    */
   probe?: boolean
   /**
-   * Boundaries of the workers' runs placed where the transactions' fields predict no dependency on
-   * the transactions before (predict.ts; default on). false: cut by gas alone (tests).
+   * Work placed by the transactions' fields (predict.ts; default on): predicted hot calls kept on the
+   * main thread, and each worker run started where no dependency on the transactions before it is
+   * predicted. false: cut by gas alone (tests).
    */
   predict?: boolean
 }
@@ -799,6 +800,6 @@ export function createBenchExecutor(ctx: BenchContextLike): ParallelExecutor {
   const env = Number(process.env['PARALLAX_WORKERS'])
   // The main thread replays while the workers speculate: leave it a core.
   const workers = Number.isInteger(env) && env > 0 ? env : Math.max(1, availableParallelism() - 1)
-  // PARALLAX_PREDICT=0: work-sharing boundaries cut by gas alone (for measuring predict.ts).
+  // PARALLAX_PREDICT=0: work cut by gas alone, no prediction (for measuring predict.ts).
   return new ParallelExecutor({ workers, kvPath: ctx.location, minTxs: 1, ...(process.env['PARALLAX_PREDICT'] === '0' ? { predict: false } : {}) })
 }
