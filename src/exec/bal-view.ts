@@ -111,28 +111,31 @@ export class BalView {
  * A speculation worker's state for blocks that carry their access list: the parent state (flat
  * tables) seen through a BalView at the current transaction's index. The worker empties the caches
  * between transactions (a checkpoint reverted after each), so every transaction reads afresh.
+ * Without a view (blocks with no list) it is FlatReadStateManager unchanged: the effects recorder
+ * (effects.ts) extends this class and serves both.
  */
 export class BalStateManager extends FlatReadStateManager {
   /** Block access index of the transaction being run (transaction i has i + 1). */
   accessIndex = 1
-  private readonly view: BalView
+  protected readonly view: BalView | undefined
 
-  constructor(opts: ConstructorParameters<typeof MerkleStateManager>[0], flat: SyncKVReader | undefined, view: BalView) {
+  constructor(opts: ConstructorParameters<typeof MerkleStateManager>[0], flat: SyncKVReader | undefined, view: BalView | undefined) {
     super(opts, flat)
     this.view = view
   }
 
   override async getAccount(address: Address): Promise<Account | undefined> {
-    const elem = this._caches!.account!.get(address)
-    if (elem !== undefined) return super.getAccount(address)
-    const account = this.view.account(address, await super.getAccount(address), this.accessIndex)
+    const view = this.view
+    if (view === undefined || this._caches!.account!.get(address) !== undefined) return super.getAccount(address)
+    const account = view.account(address, await super.getAccount(address), this.accessIndex)
     this._caches!.account!.put(address, account)
     return account
   }
 
   override async getStorage(address: Address, slot: Uint8Array): Promise<Uint8Array> {
-    if (this._caches!.storage!.get(address, slot) === undefined) {
-      const v = this.view.storage(address, slot, this.accessIndex)
+    const view = this.view
+    if (view !== undefined && this._caches!.storage!.get(address, slot) === undefined) {
+      const v = view.storage(address, slot, this.accessIndex)
       if (v !== undefined) {
         this._caches!.storage!.put(address, slot, RLP.encode(v))
         return v
@@ -142,10 +145,11 @@ export class BalStateManager extends FlatReadStateManager {
   }
 
   override async getCode(address: Address): Promise<Uint8Array> {
-    return this.view.code(address, this.accessIndex) ?? super.getCode(address)
+    return this.view?.code(address, this.accessIndex) ?? super.getCode(address)
   }
 
   override async getCodeSize(address: Address): Promise<number> {
+    if (this.view === undefined) return super.getCodeSize(address)
     return (await this.getCode(address)).length
   }
 }

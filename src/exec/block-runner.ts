@@ -7,19 +7,42 @@
 // library's runTx as in runBlock. The system calls, withdrawals and requests are the library's own
 // functions (loaded from @ethereumjs/vm's files: its package does not export them).
 //
+// Amsterdam blocks (EIP-7928) are taken when they come with their access list: the loop builds the
+// block's list as runBlock does (the system calls at index 0, transaction i at i + 1, withdrawals
+// and requests after the last) and compares it with the one given; an applied transaction's calls on
+// the list, recorded by its worker (bal-record.ts), are replayed on it in block order.
+// EIP-8037's two gas dimensions are counted as runBlock counts them.
+//
 // Not taken here (the caller uses runBlock with trace replay instead): sealing (`generate`),
-// EIP-7928 block access lists (Amsterdam), binary trees, proof-of-work and clique blocks, the DAO
+// Amsterdam blocks without their list, binary trees, proof-of-work and clique blocks, the DAO
 // block, and chains before Spurious Dragon (EIP-158 cleanup is assumed by the fee credit below).
 import { genRequestsRoot } from '@ethereumjs/block'
 import type { Block } from '@ethereumjs/block'
 import { ConsensusType, Hardfork, type Common } from '@ethereumjs/common'
-import type { EVM } from '@ethereumjs/evm'
+import { txExceedsAvailableBlockGas8037, type EVM } from '@ethereumjs/evm'
 import { RLP } from '@ethereumjs/rlp'
 import type { TypedTransaction } from '@ethereumjs/tx'
-import { Account, Address, bytesToHex, type CLRequest, type CLRequestType, equalsBytes, GWEI_TO_WEI, KECCAK256_RLP } from '@ethereumjs/util'
+import {
+  Account,
+  Address,
+  type BlockLevelAccessList,
+  bytesToHex,
+  type CLRequest,
+  type CLRequestType,
+  createBlockLevelAccessList,
+  createBlockLevelAccessListFromRLP,
+  equalsBytes,
+  GWEI_TO_WEI,
+  KECCAK256_RLP,
+  validateBlockAccessListGasLimit,
+  validateBlockAccessListHash,
+  validateBlockAccessListStructure,
+} from '@ethereumjs/util'
 import { Bloom, encodeReceipt, runTx, type RunTxResult, type TxReceipt, type VM } from '@ethereumjs/vm'
 import { sha256 } from '@noble/hashes/sha2.js'
 import { updateTrie } from '../db/trie-batch.ts'
+import { keccak256 } from '../util/keccak.ts'
+import { replayAccessListCalls } from './bal-record.ts'
 import { addWrittenKeys, applyEffects, staleRead, type EffectsTarget, type TxEffects } from './effects.ts'
 import type { RequestResult } from './sequential.ts'
 
@@ -48,10 +71,11 @@ export function vmInternals(): Promise<VmInternals> {
   return internals
 }
 
-/** Whether runEffectsBlock can take this block (see the file comment). */
-export function effectsEligible(common: Common, block: Block, generate: boolean): boolean {
+/** Whether runEffectsBlock can take this block (see the file comment); `accessList`: the EIP-7928 list that came with it. */
+export function effectsEligible(common: Common, block: Block, generate: boolean, accessList?: Uint8Array): boolean {
   if (generate) return false
-  if (common.isActivatedEIP(7928) || common.isActivatedEIP(7864) || common.isActivatedEIP(8037)) return false
+  if (common.isActivatedEIP(7864)) return false
+  if (common.isActivatedEIP(7928) ? accessList === undefined : common.isActivatedEIP(8037)) return false
   if (common.consensusType() !== ConsensusType.ProofOfStake) return false
   if (!common.gteHardfork(Hardfork.SpuriousDragon)) return false
   return !(common.hardforkIsActiveOnBlock(Hardfork.Dao, block.header.number) && block.header.number === common.hardforkBlock(Hardfork.Dao))
@@ -139,12 +163,36 @@ export interface TxRun {
  * runBlock does, applying transactions from `source` where their effects hold. Throws what
  * runBlock would throw for an invalid block.
  */
-export async function runEffectsBlock(vm: VM, block: Block, source: EffectsSource, opts: { share: boolean; probe?: boolean }): Promise<{ result: RequestResult; counters: EffectsCounters }> {
+export async function runEffectsBlock(
+  vm: VM,
+  block: Block,
+  source: EffectsSource,
+  opts: { share: boolean; probe?: boolean; blockAccessList?: Uint8Array },
+): Promise<{ result: RequestResult; counters: EffectsCounters }> {
   const lib = await vmInternals()
   const c: EffectsCounters = { applied: 0, own: 0, reexecutions: 0, reasons: new Map(), ownGas: 0, appliedGas: 0, execMs: 0, applyMs: 0, waitMs: 0, firstTxAt: 0, lastTxAt: 0, rootMs: 0, perTx: [], probed: 0, stale: 0 }
   const common = vm.common
   const header = block.header
   const sm = vm.stateManager as unknown as EffectsTarget
+  // EIP-7928: the given list is parsed and checked against the header first (as runBlock does),
+  // and the block's own list is built from here on.
+  let provided: BlockLevelAccessList | undefined
+  let providedRlp: Uint8Array | undefined
+  let list: BlockLevelAccessList | undefined
+  if (common.isActivatedEIP(7928)) {
+    if (opts.blockAccessList === undefined) throw new Error('runEffectsBlock: an EIP-7928 block needs its access list')
+    provided = createBlockLevelAccessListFromRLP(opts.blockAccessList)
+    // Its canonical encoding, once: checked against the header, compared with the block's list at
+    // the end, and the outcome's list when they are equal (each encoding of a 30M-gas block's list
+    // takes ~10 ms in the library).
+    providedRlp = provided.serialize()
+    if (header.blockAccessListHash !== undefined && !(header.blockAccessListHash.length === 32 && equalsBytes(keccak256(providedRlp), header.blockAccessListHash))) {
+      validateBlockAccessListHash(provided, header.blockAccessListHash) // throws the library's error
+    }
+    validateBlockAccessListStructure(provided)
+    vm.evm.blockLevelAccessList = createBlockLevelAccessList()
+    list = vm.evm.blockLevelAccessList
+  }
   await vm.evm.journal.checkpoint()
   let body: TxLoopResult
   let requests: CLRequest<CLRequestType>[] | undefined
@@ -153,6 +201,7 @@ export async function runEffectsBlock(vm: VM, block: Block, source: EffectsSourc
     if (common.isActivatedEIP(4788)) await lib.accumulateParentBeaconBlockRoot(vm, header.parentBeaconBlockRoot!, header.timestamp)
     if (common.isActivatedEIP(2935)) await lib.accumulateParentBlockHash(vm, header.number, header.parentHash)
     body = await txLoop(vm, block, source, sm, c, opts.share, opts.probe !== false)
+    if (list !== undefined) list.blockAccessIndex = block.transactions.length + 1
     if (common.isActivatedEIP(4895)) {
       for (const w of block.withdrawals ?? []) await lib.rewardAccount(vm.evm as EVM, w.address, w.amount * GWEI_TO_WEI, common)
       await vm.evm.journal.cleanup()
@@ -160,6 +209,13 @@ export async function runEffectsBlock(vm: VM, block: Block, source: EffectsSourc
     if (block.common.isActivatedEIP(7685)) {
       requests = await lib.accumulateRequests(vm, body.results, header.gasLimit, false)
       requestsHash = genRequestsRoot(requests, common.customCrypto.sha256 ?? sha256)
+    }
+    if (list !== undefined) {
+      try {
+        validateBlockAccessListGasLimit(list, header.gasLimit)
+      } catch {
+        throw new Error(`block access list gas limit exceeded (block ${header.number} ${bytesToHex(block.hash())})`)
+      }
     }
   } catch (err) {
     await vm.evm.journal.revert()
@@ -169,8 +225,10 @@ export async function runEffectsBlock(vm: VM, block: Block, source: EffectsSourc
   const stateRoot = await vm.stateManager.getStateRoot()
   c.rootMs = performance.now() - tRoot
   const fail = (what: string): Error => new Error(`${what} (block ${header.number} ${bytesToHex(block.hash())})`)
+  const listRlp = list?.serialize()
   try {
     if (requestsHash !== undefined && (header.requestsHash === undefined || !equalsBytes(header.requestsHash, requestsHash))) throw fail('invalid requestsHash')
+    if (list !== undefined && !equalsBytes(listRlp!, providedRlp!)) throw fail('invalid block access list')
     if (!equalsBytes(body.receiptsRoot, header.receiptTrie)) throw fail('invalid receiptTrie')
     if (!equalsBytes(body.bloom.bitvector, header.logsBloom)) throw fail('invalid bloom')
     if (body.gasUsed !== header.gasUsed) throw fail('invalid gasUsed')
@@ -189,6 +247,7 @@ export async function runEffectsBlock(vm: VM, block: Block, source: EffectsSourc
     receiptsRoot: body.receiptsRoot,
     preimages: new Map(),
     ...(requestsHash !== undefined ? { requestsHash, requests: requests! } : {}),
+    ...(list !== undefined ? { blockLevelAccessList: list, blockAccessListRlp: listRlp! } : {}),
   }
   return { result, counters: c }
 }
@@ -204,7 +263,11 @@ interface TxLoopResult {
 async function txLoop(vm: VM, block: Block, source: EffectsSource, sm: EffectsTarget, c: EffectsCounters, share: boolean, probe: boolean): Promise<TxLoopResult> {
   const header = block.header
   const bloom = new Bloom(undefined, vm.common)
+  const list = vm.common.isActivatedEIP(7928) ? vm.evm.blockLevelAccessList : undefined
+  const twoDimensions = vm.common.isActivatedEIP(8037)
   let gasUsed = 0n
+  let regularGasUsed = 0n
+  let stateGasUsed = 0n
   let receiptGasUsed = 0n
   const receipts: TxReceipt[] = []
   const results: RunTxResult[] = []
@@ -225,7 +288,11 @@ async function txLoop(vm: VM, block: Block, source: EffectsSource, sm: EffectsTa
     if (i === 0) c.firstTxAt = tTx
     let how: TxRun['how'] = 'own'
     const tx = txs[i]!
-    if (header.gasLimit < tx.gasLimit + gasUsed) throw new Error(`tx has a higher gas limit than the block (block ${header.number})`)
+    if (list !== undefined) list.blockAccessIndex = i + 1
+    const tooBig = twoDimensions
+      ? txExceedsAvailableBlockGas8037(tx.gasLimit, tx.common.param('maxTransactionGasLimit'), header.gasLimit, regularGasUsed, stateGasUsed)
+      : header.gasLimit < tx.gasLimit + gasUsed
+    if (tooBig) throw new Error(`tx has a higher gas limit than the block (block ${header.number})`)
     source.progress(i)
     const gas = Number(tx.gasLimit) / 1e6
     let fx = speculating ? source.effects(i, !share) : undefined
@@ -238,8 +305,9 @@ async function txLoop(vm: VM, block: Block, source: EffectsSource, sm: EffectsTa
     if (fx !== undefined && fx !== null) {
       const t = performance.now()
       const refused = await applyEffects(sm, fx)
+      if (refused === undefined && list !== undefined && fx.balCalls === undefined) throw new Error(`speculation of tx ${i} carries no access-list calls`)
       if (refused === undefined) {
-        res = await creditAndResult(vm, coinbase, fx, receiptGasUsed)
+        res = await creditAndResult(vm, coinbase, fx, receiptGasUsed, list)
         c.applied++
         c.appliedGas += gas
         how = 'replayed'
@@ -290,7 +358,11 @@ async function txLoop(vm: VM, block: Block, source: EffectsSource, sm: EffectsTa
       c.ownGas += gas
     }
     results.push(res)
-    gasUsed += res.blockGasSpent ?? res.totalGasSpent
+    if (twoDimensions && res.txRegularGas !== undefined) {
+      regularGasUsed += res.txRegularGas
+      stateGasUsed += res.txStateGas ?? 0n
+      gasUsed = regularGasUsed > stateGasUsed ? regularGasUsed : stateGasUsed
+    } else gasUsed += res.blockGasSpent ?? res.totalGasSpent
     receiptGasUsed += res.totalGasSpent
     bloom.or(res.bloom)
     receipts.push(res.receipt)
@@ -306,10 +378,14 @@ async function txLoop(vm: VM, block: Block, source: EffectsSource, sm: EffectsTa
  * runTx's fee credit for an applied transaction (the same getAccount, putAccount through the
  * journal and EIP-158 cleanup), and its RunTxResult with the receipt's cumulative gas set.
  */
-async function creditAndResult(vm: VM, coinbase: Address, fx: TxEffects, blockGasUsed: bigint): Promise<RunTxResult> {
+async function creditAndResult(vm: VM, coinbase: Address, fx: TxEffects, blockGasUsed: bigint, list?: BlockLevelAccessList): Promise<RunTxResult> {
   const r = fx.result
   const miner = (await vm.stateManager.getAccount(coinbase)) ?? new Account()
+  const original = miner.balance
   miner.balance += r.minerValue
+  // EIP-7928: the transaction's calls on the access list, with the fee credit's balance from this
+  // thread (the worker credited the balance it saw, which no check covers).
+  if (list !== undefined) replayAccessListCalls(list, fx.balCalls!, { address: coinbase.toString(), balance: miner.balance, original })
   await vm.evm.journal.putAccount(coinbase, miner)
   await vm.evm.journal.cleanup()
   const receipt = { ...r.receipt, cumulativeBlockGasUsed: blockGasUsed + r.totalGasSpent } as TxReceipt
@@ -324,5 +400,7 @@ async function creditAndResult(vm: VM, coinbase: Address, fx: TxEffects, blockGa
     minerValue: r.minerValue,
     ...(r.createdAddress !== undefined ? { createdAddress: new Address(r.createdAddress) } : {}),
     ...(r.blobGasUsed !== undefined ? { blobGasUsed: r.blobGasUsed } : {}),
+    ...(r.txRegularGas !== undefined ? { txRegularGas: r.txRegularGas } : {}),
+    ...(r.txStateGas !== undefined ? { txStateGas: r.txStateGas } : {}),
   } as unknown as RunTxResult
 }

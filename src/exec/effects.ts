@@ -13,7 +13,10 @@
 // marked `coinbaseUsed` and is run by the main thread instead.
 import type { AccountFields } from '@ethereumjs/common'
 import { Account, Address, bytesToHex, createAccountFromRLP, equalsBytes, KECCAK256_NULL } from '@ethereumjs/util'
-import { FlatReadStateManager } from './state.ts'
+import type { MerkleStateManager } from '@ethereumjs/statemanager'
+import type { SyncKVReader } from '../db/interface.ts'
+import type { BalCall } from './bal-record.ts'
+import { BalStateManager, type BalView } from './bal-view.ts'
 
 /** One recorded transaction: plain data, structured-clone safe. */
 export interface TxEffects {
@@ -35,6 +38,11 @@ export interface TxEffects {
   /** What runTx returned, as far as the block needs it. */
   result: TxResultData
   /**
+   * Blocks with an EIP-7928 access list: the calls the transaction made on the block's list, in
+   * order (bal-record.ts), replayed on the main thread's list.
+   */
+  balCalls?: BalCall[]
+  /**
    * A plain value transfer's recipient (no data, no code, neither the sender nor the fee
    * recipient): it is only credited, so a read of it that differs only in balance is rebased
    * (its final balance moved by the same difference) instead of refused.
@@ -54,6 +62,9 @@ export interface TxResultData {
   bloom: Uint8Array
   createdAddress?: Uint8Array
   blobGasUsed?: bigint
+  /** EIP-8037: the transaction's regular and state gas (the block counts each dimension). */
+  txRegularGas?: bigint
+  txStateGas?: bigint
 }
 
 /** 'pre': runTx before the call; 'call': inside the EVM call; 'post': after it (refund, credit, cleanup). */
@@ -74,10 +85,16 @@ interface Recording {
  * The worker's state manager in effects mode: FlatReadStateManager (parent state from the flat
  * tables, this worker's earlier transactions in its caches) that records, between begin() and
  * end(), the first value of every account and slot the transaction reads and the keys it writes.
+ * With a BalView (a block that carries its EIP-7928 list) the parent state is seen through the
+ * list at `accessIndex`, and the worker reverts each transaction's changes after recording them.
  */
-export class EffectsStateManager extends FlatReadStateManager {
+export class EffectsStateManager extends BalStateManager {
   private rec: Recording | undefined
   phase: TxPhase = 'pre'
+
+  constructor(opts: ConstructorParameters<typeof MerkleStateManager>[0], flat?: SyncKVReader, view?: BalView) {
+    super(opts, flat, view)
+  }
 
   begin(coinbase: Address): void {
     this.phase = 'pre'
@@ -259,7 +276,8 @@ export async function applyEffects(sm: EffectsTarget, fx: TxEffects): Promise<st
       if (raw === null ? want === null : want !== null && equalsBytes(raw, want)) continue
     }
     const got = await sm.getAccount(new Address(a))
-    if (got !== undefined && want !== null && fx.credited !== undefined && equalsBytes(a, fx.credited)) {
+    // Not with access-list calls: they carry the recipient's balance as the worker found it.
+    if (got !== undefined && want !== null && fx.credited !== undefined && fx.balCalls === undefined && equalsBytes(a, fx.credited)) {
       const w = createAccountFromRLP(want)
       if (got.nonce === w.nonce && equalsBytes(got.codeHash, w.codeHash) && equalsBytes(got.storageRoot, w.storageRoot)) {
         rebase = { address: a, delta: got.balance - w.balance }

@@ -9,8 +9,8 @@
 //   shared counter tells the workers to skip what it has reached: on a loaded machine this degrades
 //   to sequential execution, not below it. Results are read synchronously (receiveMessageOnPort)
 //   between transactions: the main thread's event loop does not turn while a block executes.
-// - Effects mode (block-runner.ts, effects.ts), for blocks it can take (not sealing, no EIP-7928
-//   access list, proof of stake, Spurious Dragon on): a worker runs each whole runTx and records
+// - Effects mode (block-runner.ts, effects.ts), for blocks it can take (not sealing, Amsterdam only
+//   with its access list, proof of stake, Spurious Dragon on): a worker runs each whole runTx and records
 //   what it read from the state below (first values) and the final values of what it wrote. The
 //   main thread runs runBlock's steps itself (system calls, transactions, withdrawals, requests,
 //   state root, header checks: the library's own functions) and, per transaction, checks every
@@ -19,11 +19,13 @@
 //   the caches' final state (batched flush), so only final values matter. The fee recipient's
 //   credit is redone on the main thread (it would make every pair of transactions conflict); a
 //   plain transfer's recipient read that differs only in balance is rebased.
-// - Trace mode (the rest: payload sealing, Amsterdam blocks with their access lists): the main
+//   Amsterdam blocks that carry their access list are speculated per transaction against the
+//   parent state plus the list's lower-index changes (bal-view.ts), so none waits for another; each
+//   speculation also brings its part of the list, and the block's list is checked as runBlock does.
+// - Trace mode (the rest: payload sealing, Amsterdam blocks without their list): the main
 //   thread runs ethereumjs' runBlock and replaces each transaction's top-level EVM call by a replay
 //   of the worker's recorded journal and state-manager calls (parallel-trace.ts), re-executing on
-//   the first read that differs. Amsterdam blocks that carry their access list are speculated per
-//   transaction against parent state plus the list's lower-index changes (bal-view.ts).
+//   the first read that differs.
 // - Either way nothing a worker computed is trusted: every value a transaction read is checked on
 //   the main thread, in block order, against the state all lower transactions left.
 // - Falls back to SequentialExecutor (reported through onFallback) for small blocks, stores without a
@@ -551,7 +553,7 @@ export class ParallelExecutor implements Executor {
     let workerGas = 0
     for (const r of runs) for (const i of r) workerGas += gas[i]! / 1e6
     const board = new TraceBoard<TxTrace | TxEffects>(txs.length)
-    const mode = this.opts.effects !== false && bal === undefined && effectsEligible(blockCommon(req), block, req.generate === true) ? 'effects' : 'traces'
+    const mode = this.opts.effects !== false && effectsEligible(blockCommon(req), block, req.generate === true, bal) ? 'effects' : 'traces'
     const profile: ParallelProfile = { totalMs: 0, beforeMs: 0, txsMs: 0, afterMs: 0, execMs: 0, replayMs: 0, waitMs: 0, own: 0, replayed: 0, reexecuted: 0, workerMs: 0, traceBytes: 0, mainShare: total === 0 ? 1 : 1 - (workerGas * 1e6) / total, rootMs: 0, diffMs: 0, mode }
     if (placed !== undefined) profile.boundaries = { moved: placed.moved, dropped: placed.dropped }
     if (hotCount > 0) profile.hot = hotCount
@@ -683,9 +685,14 @@ export class ParallelExecutor implements Executor {
       },
       probe,
     }
+    // A block with its access list: every speculation read the state its index will see (the
+    // parent plus the list's lower-index changes), not the parent state, so the early check
+    // (which compares with the state the main thread has reached) does not apply.
+    const listed = req.blockAccessList !== undefined && common.isActivatedEIP(7928)
+    if (listed) journalEvmBalCheckpoints(vm.evm) // EIP-7928: no deep copy of the access list per call frame
     let run
     try {
-      run = await runEffectsBlock(vm, block, source, { share, probe: this.opts.probe !== false })
+      run = await runEffectsBlock(vm, block, source, { share, probe: this.opts.probe !== false && !listed, ...(listed ? { blockAccessList: req.blockAccessList! } : {}) })
     } catch (err) {
       if (isInternalError(err)) throw err
       throw new InvalidBlockError('execution', errorMessage(err))

@@ -8,6 +8,7 @@ import type { Block, BlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { createVM, runBlock, type AfterBlockEvent, type RunBlockResult, type VM } from '@ethereumjs/vm'
 import { InvalidBlockError } from '../util/errors.ts'
+import { keccak256 } from '../util/keccak.ts'
 import { StorageError } from '../db/errors.ts'
 import type { KVReader } from '../db/interface.ts'
 import { AncestorHashes, type HeaderByHash } from './ancestors.ts'
@@ -99,7 +100,11 @@ export class SequentialExecutor implements Executor {
       // The fast path runs the block through the same loop as the parallel executor's effects mode
       // (block-runner.ts: runBlock's steps, receipts root by the batched trie update) wherever that
       // loop can take the block; ethereumjs' runBlock otherwise, and always for the stock path.
-      result = fast && effectsEligible(common, block, req.generate === true) ? (await runEffectsBlock(vm, block, NO_EFFECTS, { share: true })).result : await runRequest(vm, req)
+      const list = common.isActivatedEIP(7928) ? req.blockAccessList : undefined
+      result =
+        fast && effectsEligible(common, block, req.generate === true, list)
+          ? (await runEffectsBlock(vm, block, NO_EFFECTS, { share: true, ...(list !== undefined ? { blockAccessList: list } : {}) })).result
+          : await runRequest(vm, req)
     } catch (err) {
       if (isInternalError(err)) throw err
       throw new InvalidBlockError('execution', errorMessage(err))
@@ -112,6 +117,8 @@ export class SequentialExecutor implements Executor {
 /** runBlock's result, plus the sealed block in `generate` mode. */
 export interface RequestResult extends RunBlockResult {
   sealed?: Block
+  /** The canonical encoding of `blockLevelAccessList`, where the executor already made it. */
+  blockAccessListRlp?: Uint8Array
 }
 
 /**
@@ -168,11 +175,15 @@ export function assembleOutcome(
     stateRoot: result.stateRoot,
     ...(result.requests !== undefined ? { requests: result.requests } : {}),
     ...(result.requestsHash !== undefined ? { requestsHash: result.requestsHash } : {}),
-    ...(bal !== undefined && common.isActivatedEIP(7928) ? { blockAccessListHash: bal.hash(), blockAccessList: bal.serialize() } : {}),
+    ...(bal !== undefined && common.isActivatedEIP(7928) ? accessListFields(result.blockAccessListRlp ?? bal.serialize()) : {}),
     ...(blobGasUsed !== undefined ? { blobGasUsed } : {}),
     ...(result.sealed !== undefined ? { sealed: result.sealed, blockValue: result.results.reduce((sum, r) => sum + r.minerValue, 0n) } : {}),
     ...rest,
   }
+}
+
+function accessListFields(rlp: Uint8Array): { blockAccessListHash: Uint8Array; blockAccessList: Uint8Array } {
+  return { blockAccessListHash: keccak256(rlp), blockAccessList: rlp }
 }
 
 export function errorMessage(err: unknown): string {

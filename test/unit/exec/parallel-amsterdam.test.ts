@@ -5,13 +5,19 @@
 //   (each transaction speculated against the parent state plus the list's lower-index changes) and
 //   without it, produces the sequential outcome field by field, access list included;
 // - a block whose header commits to a wrong access list is INVALID for both executors, and a wrong
-//   list does not make the parallel executor produce a different state.
+//   list does not make the parallel executor produce a different state;
+// - effects mode: a transaction's calls on the list, recorded in a worker (bal-record.ts) and
+//   replayed on the block's list (with the fee credit's balance replaced by the main thread's),
+//   equal the library making them on the block's list directly, on random call sequences; and with
+//   every transaction taken from a worker (no sharing) the block's list and outcome are the
+//   sequential ones.
 import t from 'tap'
 import { createBlock } from '@ethereumjs/block'
 import { RLP } from '@ethereumjs/rlp'
 import { bytesToHex, createBlockLevelAccessList, type BlockLevelAccessList } from '@ethereumjs/util'
 import { keccak256 } from '../../../src/util/keccak.ts'
 import { journalBalCheckpoints } from '../../../src/exec/bal-journal.ts'
+import { AccessListRecorder, replayAccessListCalls } from '../../../src/exec/bal-record.ts'
 import { BalView } from '../../../src/exec/bal-view.ts'
 import { ParallelExecutor } from '../../../src/exec/parallel.ts'
 import { diffOutcomes } from '../../../src/exec/parallel-compare.ts'
@@ -32,8 +38,37 @@ function rng(seed: number): (n: number) => number {
   }
 }
 
+const ADDRS = ['0x00000000000000000000000000000000000000a1', '0x00000000000000000000000000000000000000a2', '0x00000000000000000000000000000000000000a3'] as const
+
+/** The arguments of one random access-list call, drawn once and given to every list compared. */
+function drawArgs(r: (n: number) => number) {
+  return {
+    a: ADDRS[r(ADDRS.length)]!,
+    slot: Uint8Array.of(r(4)),
+    value: r(3) === 0 ? new Uint8Array() : Uint8Array.of(1 + r(5)),
+    original: r(2) === 0 ? undefined : r(3) === 0 ? new Uint8Array() : Uint8Array.of(1 + r(5)),
+    amount: BigInt(r(4)),
+    originalAmount: r(2) === 0 ? undefined : BigInt(r(4)),
+    code: Uint8Array.of(r(3)),
+    originalCode: r(2) === 0 ? undefined : Uint8Array.of(r(3)),
+  }
+}
+
+type Adds = Pick<AccessListRecorder, 'addAddress' | 'addStorageRead' | 'addStorageWrite' | 'addBalanceChange' | 'addNonceChange' | 'addCodeChange'>
+
+/** Calls 0-6 (the additions) on `b`; false for the others (the caller's). */
+function addCall(b: Adds, op: number, x: ReturnType<typeof drawArgs>, idx: number): boolean {
+  if (op === 0) b.addAddress(x.a)
+  else if (op === 1) b.addStorageRead(x.a, x.slot)
+  else if (op === 2 || op === 3) b.addStorageWrite(x.a, x.slot, x.value, idx, x.original)
+  else if (op === 4) b.addBalanceChange(x.a, x.amount, idx, x.originalAmount)
+  else if (op === 5) b.addNonceChange(x.a, x.amount, idx)
+  else if (op === 6) b.addCodeChange(x.a, x.code, idx, x.originalCode)
+  else return false
+  return true
+}
+
 t.test('journalled access-list checkpoints behave exactly like the library', async (t) => {
-  const addrs = ['0x00000000000000000000000000000000000000a1', '0x00000000000000000000000000000000000000a2', '0x00000000000000000000000000000000000000a3'] as const
   for (let seed = 1; seed <= 60; seed++) {
     const r = rng(seed)
     const plain = createBlockLevelAccessList()
@@ -43,25 +78,13 @@ t.test('journalled access-list checkpoints behave exactly like the library', asy
     let mismatch: string | undefined
     for (let step = 0; step < 200; step++) {
       // Draw every argument once, then apply the same operation to both lists.
-      const a = addrs[r(addrs.length)]!
       const idx = 1 + r(3)
       const op = r(12)
-      const slot = Uint8Array.of(r(4))
-      const value = r(3) === 0 ? new Uint8Array() : Uint8Array.of(1 + r(5))
-      const original = r(2) === 0 ? undefined : r(3) === 0 ? new Uint8Array() : Uint8Array.of(1 + r(5))
-      const amount = BigInt(r(4))
-      const originalAmount = r(2) === 0 ? undefined : BigInt(r(4))
-      const code = Uint8Array.of(r(3))
-      const originalCode = r(2) === 0 ? undefined : Uint8Array.of(r(3))
+      const x = drawArgs(r)
       for (const b of [plain, fast]) {
         b.blockAccessIndex = idx
-        if (op === 0) b.addAddress(a)
-        else if (op === 1) b.addStorageRead(a, slot)
-        else if (op === 2 || op === 3) b.addStorageWrite(a, slot, value, idx, original)
-        else if (op === 4) b.addBalanceChange(a, amount, idx, originalAmount)
-        else if (op === 5) b.addNonceChange(a, amount, idx)
-        else if (op === 6) b.addCodeChange(a, code, idx, originalCode)
-        else if (op === 7 || op === 8) b.checkpoint()
+        if (addCall(b, op, x, idx)) continue
+        if (op === 7 || op === 8) b.checkpoint()
         else if (op === 9) b.commit()
         else if (op === 10) b.revert()
         else b.cleanupNetZeroBalanceChanges()
@@ -76,6 +99,52 @@ t.test('journalled access-list checkpoints behave exactly like the library', asy
     }
     if (mismatch === undefined && bytesToHex(fast.serialize()) !== bytesToHex(plain.serialize())) mismatch = 'after unwinding'
     t.equal(mismatch, undefined, `seed ${seed}: identical after every step`)
+  }
+})
+
+t.test('access-list calls recorded per transaction and replayed on the block\'s list equal the library making them there', async (t) => {
+  const coinbase = '0x00000000000000000000000000000000000000cb' as const
+  for (let seed = 1; seed <= 80; seed++) {
+    const r = rng(seed * 7919)
+    const whole = createBlockLevelAccessList() // the library, every call made on the block's list
+    const replayed = createBlockLevelAccessList() // as the main thread: journalled checkpoints, calls replayed
+    journalBalCheckpoints(replayed)
+    const rec = new AccessListRecorder()
+    let coinbaseBalance = 1000n
+    const txs = 1 + r(6)
+    for (let tx = 0; tx < txs; tx++) {
+      const idx = tx + 1
+      whole.blockAccessIndex = idx
+      rec.reset(idx)
+      let depth = 0
+      for (let step = 0, n = r(25); step < n; step++) {
+        const op = r(12)
+        const x = drawArgs(r)
+        const final = r(2) === 0 ? undefined : new Map([[x.a, BigInt(r(3))]] as const)
+        for (const b of [whole, rec]) {
+          if (addCall(b, op, x, idx)) continue
+          if (op === 7 || op === 8) b.checkpoint()
+          else if (op === 9 && depth > 0) b.commit()
+          else if (op === 10 && depth > 0) b.revert()
+          else if (op === 11 && depth === 0) b.cleanupSelfdestructed([x.a], final)
+        }
+        if (op === 7 || op === 8) depth++
+        if ((op === 9 || op === 10) && depth > 0) depth--
+      }
+      for (; depth > 0; depth--) for (const b of [whole, rec]) b.commit()
+      // the end of runTx: the fee credit (the worker saw another balance), then the net-zero cleanup
+      const fee = BigInt(r(3))
+      if (fee === 0n) for (const b of [whole, rec]) b.addAddress(coinbase)
+      else {
+        whole.addBalanceChange(coinbase, coinbaseBalance + fee, idx, coinbaseBalance)
+        rec.addBalanceChange(coinbase, 7n + fee, idx, 7n)
+      }
+      for (const b of [whole, rec]) b.cleanupNetZeroBalanceChanges()
+      replayed.blockAccessIndex = idx
+      replayAccessListCalls(replayed, structuredClone(rec.calls), { address: coinbase, balance: coinbaseBalance + fee, original: coinbaseBalance })
+      coinbaseBalance += fee
+    }
+    t.equal(bytesToHex(replayed.serialize()), bytesToHex(whole.serialize()), `seed ${seed}: ${txs} transactions`)
   }
 })
 
@@ -111,10 +180,12 @@ for (const c of CASES) {
     try {
       const withList = await par.execute(bb.request())
       t.same(diffOutcomes(ref, withList, { writes: 'subset' }), [], `${workers} worker(s), access list given: identical`)
+      t.equal(par.lastProfile?.mode, 'effects', 'with the list: effects mode')
       const req = bb.request()
       delete req.blockAccessList
       const without = await par.execute(req)
       t.same(diffOutcomes(ref, without, { writes: 'subset' }), [], `${workers} worker(s), no access list: identical`)
+      t.equal(par.lastProfile?.mode, 'traces', 'without the list: trace mode')
       t.same(fallbacks, [], 'no sequential fallback')
       t.equal(par.stats.blocks, 2, 'both ran in parallel')
       t.comment(`${bb.txCount} txs; re-executed with the list ${withList.reexecutions}, without ${without.reexecutions}`)
@@ -123,6 +194,24 @@ for (const c of CASES) {
     }
   })
 }
+
+t.test('Amsterdam effects mode, every transaction from a worker: the merged list and the outcome are the sequential ones', async (t) => {
+  for (const c of CASES) {
+    const bb = await amsterdamBlock(c.seed, c.txs, c.kinds)
+    const ref = await new SequentialExecutor({ stock: true }).execute(bb.request())
+    const par = new ParallelExecutor({ workers: 2, kvPath: bb.location, minTxs: 1, share: false })
+    try {
+      const out = await par.execute(bb.request())
+      t.same(diffOutcomes(ref, out, { writes: 'subset' }), [], `seed ${c.seed}: identical, access list included`)
+      const p = par.lastProfile!
+      t.equal(p.mode, 'effects', `seed ${c.seed}: effects mode`)
+      t.ok(p.replayed > 0 && p.replayed + p.reexecuted === bb.txCount, `seed ${c.seed}: ${p.replayed} taken from workers, ${p.reexecuted} run here (they must run on this thread)`)
+    } finally {
+      await par.close()
+      await bb.close()
+    }
+  }
+})
 
 t.test('a header committing to a wrong access list is INVALID for both executors', async (t) => {
   const bb = await amsterdamBlock(105, 24, ['erc20-hot', 'transfer', 'amm-swap'])
@@ -155,7 +244,7 @@ t.test('a header committing to a wrong access list is INVALID for both executors
   const fallbacks: string[] = []
   const par = new ParallelExecutor({ workers: 2, kvPath: bb.location, minTxs: 1, onFallback: (r) => fallbacks.push(r) })
   await t.rejects(par.execute({ ...bb.request(), block, blockAccessList: bad }), InvalidBlockError, 'parallel: INVALID')
-  // the block failed before its transactions ran: the workers drop it, and closing them now is no failure
+  // the workers' job for the failed block is dropped, and closing them now is no failure
   await par.close()
   t.same(fallbacks, [], 'no worker error reported for the abandoned speculation')
   const again = new ParallelExecutor({ workers: 2, kvPath: bb.location, minTxs: 1 })
