@@ -2,9 +2,10 @@
 // starts from is the parent state plus every change the list records at a lower index (index 0 is
 // the pre-execution system calls). Speculation workers execute each transaction of a block that
 // carries its access list against that view, so no transaction waits for another; the main thread
-// still replays every trace against the real state and runBlock compares the list it builds with the
-// one given, so a wrong list costs re-executions and then INVALID, never a wrong state.
-import { MerkleStateManager } from '@ethereumjs/statemanager'
+// still checks every read against the real state (effects mode) or replays every trace (trace
+// mode), and compares the list it builds with the one given, so a wrong list costs re-executions
+// and then INVALID, never a wrong state.
+import type { MerkleStateManager } from '@ethereumjs/statemanager'
 import type { Account, Address } from '@ethereumjs/util'
 import { bytesToBigInt, bytesToHex, createAccount, KECCAK256_NULL } from '@ethereumjs/util'
 import { RLP } from '@ethereumjs/rlp'
