@@ -34,6 +34,7 @@
 //
 // README.md "Benchmark" has the measured table against the fast sequential executor (the same read
 // path on one thread), and docs/notes.md the design choices.
+import { readdirSync, readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads'
 import type { Block } from '@ethereumjs/block'
@@ -105,6 +106,49 @@ export interface ParallelExecutorOptions {
    * predicted. false: cut by gas alone (tests).
    */
   predict?: boolean
+  /**
+   * Back off under load (default off; the node and the benchmark turn it on): while a parallel
+   * block runs, other processes' runnable threads are sampled (`runnable`, default othersRunnable);
+   * when the fewest seen plus this executor's executing threads exceeds the cores, another process
+   * competes for the cores and this executor's threads would only take CPU from each other, so the
+   * next BACKOFF_BLOCKS blocks run sequentially (fallback "cores busy") before parallel execution
+   * is tried again.
+   */
+  loadBackoff?: boolean
+  /** Test hook: other processes' runnable threads now (undefined: unknown). */
+  runnable?: () => number | undefined
+  /** Test hook: the cores the back-off compares with (default os.availableParallelism()). */
+  cores?: number
+}
+
+/** Blocks run sequentially after a parallel block found the cores busy (then parallel is tried again). */
+export const BACKOFF_BLOCKS = 8
+/** Runnable-thread samples taken over one parallel block. */
+const LOAD_SAMPLES = 8
+
+/**
+ * Runnable threads of other processes now (Linux: /proc/stat's procs_running less this process's
+ * threads in state R, from /proc/self/task); undefined where that cannot be read. This process's
+ * own threads (its workers, V8's and libuv's helpers) are not competition: they are its work.
+ */
+export function othersRunnable(): number | undefined {
+  try {
+    const m = /^procs_running (\d+)$/m.exec(readFileSync('/proc/stat', 'latin1'))
+    if (m === null) return undefined
+    let mine = 0
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'latin1')
+        // state is the field after the parenthesised name (which may contain spaces)
+        if (stat.charCodeAt(stat.lastIndexOf(')') + 2) === 82 /* R */) mine++
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+    return Math.max(0, Number(m[1]) - mine)
+  } catch {
+    return undefined
+  }
 }
 
 /** Where one parallel block's time went (the benchmark reports it). */
@@ -195,6 +239,10 @@ export class ParallelExecutor implements Executor {
     this.lastProfile = undefined
     const reason = this.fallbackReason(req)
     if (reason !== undefined) return this.fallback(req, reason)
+    if (this.backoffLeft > 0) {
+      this.backoffLeft--
+      return this.fallback(req, `cores busy (${this.lastLoad} runnable threads of other processes, ${this.coresUsable()} cores)`)
+    }
     // A node (prestart) never makes a payload wait for its workers to start: it runs the block
     // sequentially meanwhile (a cold start on a loaded machine takes seconds: getPayload has 1 s).
     if (this.opts.prestart === true && (!this.poolReady || this.pool?.some((w) => w.failed !== undefined) === true)) {
@@ -207,6 +255,46 @@ export class ParallelExecutor implements Executor {
 
   /** Every worker of the current pool has started. */
   private poolReady = false
+
+  /** Blocks still to run sequentially after a parallel block found the cores busy (loadBackoff). */
+  private backoffLeft = 0
+  /** The fewest runnable threads of other processes seen over the last parallel block (loadBackoff). */
+  lastLoad: number | undefined
+
+  private coresUsable(): number {
+    return this.opts.cores ?? availableParallelism()
+  }
+
+  /**
+   * Sampler of the system's runnable threads over one parallel block, called as the main thread
+   * moves through the transactions (at most LOAD_SAMPLES times); `done` decides the back-off.
+   */
+  private loadSampler(txs: number): { at: (i: number) => void; done: (threads: number) => void } | undefined {
+    if (this.opts.loadBackoff !== true) return undefined
+    const read = this.opts.runnable ?? othersRunnable
+    const every = Math.max(1, Math.floor(txs / LOAD_SAMPLES))
+    const samples: number[] = []
+    return {
+      at: (i) => {
+        if (i % every !== every >> 1 || samples.length >= LOAD_SAMPLES) return
+        const n = read()
+        if (n !== undefined) samples.push(n)
+      },
+      // `threads`: this executor's threads that were executing (the main thread and the workers that
+      // had work); with other processes' runnable threads they need more than the cores.
+      done: (threads) => {
+        if (samples.length < 3) return
+        // The least seen: a competitor that counts was runnable at every sample (system processes
+        // wake up briefly; the bench's --contention process, another client, a build never sleep).
+        const others = Math.min(...samples)
+        this.lastLoad = others
+        if (others > 0 && others + threads > this.coresUsable()) {
+          this.backoffLeft = BACKOFF_BLOCKS
+          this.opts.logger?.debug({ othersRunnable: others, cores: this.coresUsable() }, 'Cores busy: the next blocks run sequentially')
+        }
+      },
+    }
+  }
 
   private async executeParallel(req: ExecuteRequest, releaseGc: () => void): Promise<ExecutionOutcome> {
     const t0 = performance.now()
@@ -675,8 +763,12 @@ export class ParallelExecutor implements Executor {
       }
       return undefined
     }
+    const load = this.loadSampler(block.transactions.length)
     const source: EffectsSource = {
-      progress: (i) => board.progress(i),
+      progress: (i) => {
+        board.progress(i)
+        load?.at(i)
+      },
       effects: (i, wait) => (wait ? board.get(i) : board.peek(i)),
       pubkey: (i) => board.pubkeys[i],
       abandon: () => {
@@ -698,6 +790,8 @@ export class ParallelExecutor implements Executor {
       throw new InvalidBlockError('execution', errorMessage(err))
     }
     const { result, counters: c } = run
+    // Only a block the workers took part in says whether they compete with another process.
+    if (spec.profile.gaveUp === undefined && c.gaveUp === undefined) load?.done(1 + spec.runs.filter((r) => r.length > 0).length)
     spec.counters = { ownGas: c.ownGas, replayGas: c.appliedGas, firstTxAt: c.firstTxAt, lastTxAt: c.lastTxAt }
     this.stats.blocks++
     this.stats.txs += block.transactions.length
@@ -808,5 +902,12 @@ export function createBenchExecutor(ctx: BenchContextLike): ParallelExecutor {
   // The main thread replays while the workers speculate: leave it a core.
   const workers = Number.isInteger(env) && env > 0 ? env : Math.max(1, availableParallelism() - 1)
   // PARALLAX_PREDICT=0: work cut by gas alone, no prediction (for measuring predict.ts).
-  return new ParallelExecutor({ workers, kvPath: ctx.location, minTxs: 1, ...(process.env['PARALLAX_PREDICT'] === '0' ? { predict: false } : {}) })
+  // PARALLAX_BACKOFF=0: no back-off under load (for measuring it).
+  return new ParallelExecutor({
+    workers,
+    kvPath: ctx.location,
+    minTxs: 1,
+    loadBackoff: process.env['PARALLAX_BACKOFF'] !== '0',
+    ...(process.env['PARALLAX_PREDICT'] === '0' ? { predict: false } : {}),
+  })
 }

@@ -27,8 +27,8 @@ export const EXECUTOR_KINDS: readonly ExecutorKind[] = ['sequential', 'parallel'
  * failed to start (the block ran sequentially) or a worker failing mid-block (its transactions ran
  * on the main thread); `other` for anything not classified.
  */
-export type FallbackReason = 'small_block' | 'no_store' | 'binary_tree' | 'workers_starting' | 'worker_start' | 'worker_error' | 'other'
-export const FALLBACK_REASONS: readonly FallbackReason[] = ['small_block', 'no_store', 'binary_tree', 'workers_starting', 'worker_start', 'worker_error', 'other']
+export type FallbackReason = 'small_block' | 'no_store' | 'binary_tree' | 'workers_starting' | 'cores_busy' | 'worker_start' | 'worker_error' | 'other'
+export const FALLBACK_REASONS: readonly FallbackReason[] = ['small_block', 'no_store', 'binary_tree', 'workers_starting', 'cores_busy', 'worker_start', 'worker_error', 'other']
 
 /** Every metric name this module registers (the defaults from prom-client come on top). */
 export const METRIC_NAMES = {

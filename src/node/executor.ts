@@ -78,6 +78,7 @@ export function fallbackReason(text: string, wholeBlock: boolean): FallbackReaso
   if (text.startsWith('no LevelDB path')) return 'no_store'
   if (text.startsWith('binary trees')) return 'binary_tree'
   if (text.startsWith('workers still starting')) return 'workers_starting'
+  if (text.startsWith('cores busy')) return 'cores_busy'
   if (text.startsWith('worker error')) return wholeBlock ? 'worker_start' : 'worker_error'
   return 'other'
 }
@@ -92,6 +93,7 @@ export function createNodeExecutor(settings: ExecSettings, kvPath: string, logge
     workers: settings.workers,
     kvPath,
     prestart: settings.prestart === true,
+    loadBackoff: true,
     logger: logger.child({ module: 'exec' }),
     onFallback: (text) => {
       const wholeBlock = parallel.stats.fallbacks !== blockFallbacks

@@ -124,7 +124,7 @@ t.test('parallax node runs the parallel executor (and the sequential one with --
     t.ok(parallel >= 1, `a 16-tx block was sealed by the parallel executor (${parallel} runs, after ${rounds} sequential blocks while the workers started)`)
     t.equal(sample(m, 'parallax_exec_fallbacks_total{reason="workers_starting"}'), rounds, 'each block before it ran sequentially, counted as workers_starting')
     t.ok(sample(m, 'parallax_exec_fallbacks_total{reason="small_block"}') >= 1, 'the empty block fell back')
-    const whole = (['small_block', 'no_store', 'binary_tree', 'workers_starting', 'worker_start', 'other'] as FallbackReason[]).reduce((n, r) => n + sample(m, `parallax_exec_fallbacks_total{reason="${r}"}`), 0)
+    const whole = (['small_block', 'no_store', 'binary_tree', 'workers_starting', 'cores_busy', 'worker_start', 'other'] as FallbackReason[]).reduce((n, r) => n + sample(m, `parallax_exec_fallbacks_total{reason="${r}"}`), 0)
     t.equal(sequential, whole, 'every sequential run is an accounted fallback')
     t.equal(sample(m, 'parallax_exec_fallbacks_total{reason="worker_start"}'), 0, 'the workers started')
     t.ok(sample(m, 'parallax_exec_reexecutions_total') >= 0, 're-executions counted')

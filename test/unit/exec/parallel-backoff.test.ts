@@ -1,0 +1,56 @@
+// Back-off under load (ParallelExecutorOptions.loadBackoff): a parallel block that finds other
+// processes' runnable threads which, with its own executing threads, exceed the cores makes the next
+// BACKOFF_BLOCKS blocks run sequentially, then parallel execution is tried again; an idle machine,
+// or a block the workers did not take part in, never backs off; the outcome is always the
+// sequential one. Other processes' runnable threads are injected (the `runnable` hook).
+import t, { type Test } from 'tap'
+import { bytesToHex } from '@ethereumjs/util'
+import { BACKOFF_BLOCKS, ParallelExecutor, othersRunnable, type ParallelExecutorOptions } from '../../../src/exec/parallel.ts'
+import { SequentialExecutor } from '../../../src/exec/sequential.ts'
+import { rowWorkload } from '../../bench/rows.ts'
+import { setupBenchBlock } from '../../bench/setup.ts'
+
+async function blockRuns(t: Test, row: string, opts: Partial<ParallelExecutorOptions>, blocks: number) {
+  const block = await setupBenchBlock(rowWorkload(row, 7), 3_000_000n, { builder: 'runBlock' })
+  t.teardown(() => block.close())
+  const reasons: string[] = []
+  const par = new ParallelExecutor({ workers: 1, kvPath: block.location, minTxs: 1, cores: 2, mainShare: 0.3, onFallback: (r) => reasons.push(r), ...opts })
+  t.teardown(() => par.close())
+  const seq = await new SequentialExecutor().execute(block.request())
+  const parallel: boolean[] = []
+  for (let i = 0; i < blocks; i++) {
+    const before = par.stats.blocks
+    const out = await par.execute(block.request())
+    t.equal(bytesToHex(out.stateRoot), bytesToHex(seq.stateRoot), `block ${i}: state root`)
+    parallel.push(par.stats.blocks > before)
+  }
+  return { parallel, reasons, par }
+}
+
+t.test('busy cores: the next blocks run sequentially, then parallel is tried again', async (t) => {
+  const { parallel, reasons, par } = await blockRuns(t, 'erc20/independent', { loadBackoff: true, runnable: () => 1 }, BACKOFF_BLOCKS + 3)
+  t.same(parallel, [true, ...Array<boolean>(BACKOFF_BLOCKS).fill(false), true, false], `parallel, ${BACKOFF_BLOCKS} sequential, parallel again, backed off again`)
+  t.equal(reasons.length, BACKOFF_BLOCKS + 1, 'each sequential block reported as a fallback')
+  t.match(reasons[0]!, /^cores busy \(1 runnable threads of other processes, 2 cores\)/)
+  t.equal(par.lastLoad, 1)
+})
+
+t.test('an idle machine (no other process runnable) never backs off', async (t) => {
+  const { parallel, reasons } = await blockRuns(t, 'erc20/independent', { loadBackoff: true, runnable: () => 0 }, 4)
+  t.same(parallel, [true, true, true, true])
+  t.same(reasons, [])
+})
+
+t.test('without loadBackoff, or on a block the workers took no part in, no back-off', async (t) => {
+  const off = await blockRuns(t, 'erc20/independent', { runnable: () => 5 }, 3)
+  t.same(off.parallel, [true, true, true], 'option off')
+  // A relay chain is predicted one chain: the main thread runs it alone, nothing to compare.
+  const chain = await blockRuns(t, 'worst/erc20-chain', { loadBackoff: true, runnable: () => 5 }, 3)
+  t.same(chain.parallel, [true, true, true], 'nothing speculated: the load says nothing about the workers')
+})
+
+t.test('othersRunnable reads /proc/stat on Linux', async (t) => {
+  const n = othersRunnable()
+  if (process.platform === 'linux') t.ok(n !== undefined && n >= 1, `${n} runnable (this thread included)`)
+  else t.equal(n, undefined)
+})
