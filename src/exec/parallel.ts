@@ -21,7 +21,8 @@
 //   plain transfer's recipient read that differs only in balance is rebased.
 //   Amsterdam blocks that carry their access list are speculated per transaction against the
 //   parent state plus the list's lower-index changes (bal-view.ts), so none waits for another; each
-//   speculation also brings its part of the list, and the block's list is checked as runBlock does.
+//   speculation also brings the calls it made on the list (bal-record.ts), replayed on the block's
+//   list, which is then checked as runBlock does.
 // - Trace mode (the rest: payload sealing, Amsterdam blocks without their list): the main
 //   thread runs ethereumjs' runBlock and replaces each transaction's top-level EVM call by a replay
 //   of the worker's recorded journal and state-manager calls (parallel-trace.ts), re-executing on
@@ -29,7 +30,8 @@
 // - Either way nothing a worker computed is trusted: every value a transaction read is checked on
 //   the main thread, in block order, against the state all lower transactions left.
 // - Falls back to SequentialExecutor (reported through onFallback) for small blocks, stores without a
-//   LevelDB path, binary-tree (EIP-7864) forks and workers that fail to start. A worker failing
+//   LevelDB path, binary-tree (EIP-7864) forks, workers that fail to start and (loadBackoff) the
+//   blocks after one that found another process keeping the cores busy. A worker failing
 //   mid-block only costs the main thread running those transactions itself.
 //
 // README.md "Benchmark" has the measured table against the fast sequential executor (the same read
@@ -266,8 +268,8 @@ export class ParallelExecutor implements Executor {
   }
 
   /**
-   * Sampler of the system's runnable threads over one parallel block, called as the main thread
-   * moves through the transactions (at most LOAD_SAMPLES times); `done` decides the back-off.
+   * Sampler of other processes' runnable threads over one parallel block, called as the main
+   * thread moves through the transactions (at most LOAD_SAMPLES samples); `done` decides the back-off.
    */
   private loadSampler(txs: number): { at: (i: number) => void; done: (threads: number) => void } | undefined {
     if (this.opts.loadBackoff !== true) return undefined
