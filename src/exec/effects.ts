@@ -85,8 +85,8 @@ interface Recording {
  * The worker's state manager in effects mode: FlatReadStateManager (parent state from the flat
  * tables, this worker's earlier transactions in its caches) that records, between begin() and
  * end(), the first value of every account and slot the transaction reads and the keys it writes.
- * With a BalView (a block that carries its EIP-7928 list) the parent state is seen through the
- * list at `accessIndex`, and the worker reverts each transaction's changes after recording them.
+ * With a BalView (a block that carries its EIP-7928 list) what it has not cached yet is the parent
+ * state seen through the list at `accessIndex` (worker-effects.ts drops the caches after a skip).
  */
 export class EffectsStateManager extends BalStateManager {
   private rec: Recording | undefined
