@@ -251,3 +251,27 @@ t.test('a header committing to a wrong access list is INVALID for both executors
   t.teardown(() => again.close())
   t.same(diffOutcomes(await seq.execute(bb.request()), await again.execute(bb.request())), [], 'the right list still gives the sequential outcome')
 })
+
+t.test('a listed block given a speculation without its access-list calls runs that transaction here (never INVALID)', async (t) => {
+  const { createVM } = await import('@ethereumjs/vm')
+  const { isSyncReader, viaGetSync } = await import('../../../src/db/interface.ts')
+  const { AncestorHashes } = await import('../../../src/exec/ancestors.ts')
+  const { NO_EFFECTS, runEffectsBlock } = await import('../../../src/exec/block-runner.ts')
+  const { flatReaderAt, openBlockState } = await import('../../../src/exec/state.ts')
+  const bb = await amsterdamBlock(106, 12, ['transfer', 'erc20-hot'])
+  t.teardown(() => bb.close())
+  const req = bb.request()
+  t.ok(isSyncReader(req.base))
+  const flat = await flatReaderAt(req.base, req.parent.hash())
+  const { stateManager } = openBlockState(viaGetSync(req.base as never), req.parent.stateRoot, flat)
+  const common = req.common.copy()
+  common.setHardforkBy({ blockNumber: req.block.header.number, timestamp: req.block.header.timestamp })
+  const vm = await createVM({ common, stateManager, blockchain: new AncestorHashes(req.parent, req.headerByHash) })
+  // Effects that read and write nothing, for the first transaction, and no access-list calls.
+  const empty = { accountReads: [], slotReads: [], accountWrites: [], slotWrites: [], codeWrites: [], cleared: [], result: {} } as never
+  const source = { ...NO_EFFECTS, effects: (i: number) => (i === 0 ? empty : undefined) }
+  const { result, counters } = await runEffectsBlock(vm, req.block, source, { share: true, blockAccessList: req.blockAccessList! })
+  t.equal(bytesToHex(result.stateRoot), bytesToHex(req.block.header.stateRoot), 'the block is valid: its state root')
+  t.equal(counters.reasons.get(0), 'no access-list calls recorded', 'the transaction ran here')
+  t.equal(counters.applied, 0)
+})
