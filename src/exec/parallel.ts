@@ -59,6 +59,7 @@ import { blockRlp as rlpOf } from './block-bytes.ts'
 import type { TrieHelper } from './split-root.ts'
 import { hotCalls, placeBoundaries, type Boundaries } from './predict.ts'
 import { waitUntil } from '../util/wait.ts'
+import { tsWorkerSource } from '../util/ts-worker.ts'
 export { installReplay, TraceBoard, type ReplayCounters } from './parallel-replay.ts'
 import { assembleOutcome, errorMessage, isInternalError, runRequest, SequentialExecutor, type ExecuteRequest, type Executor } from './sequential.ts'
 import { computeStateDiff, flatReaderAt, flatTablesAt, openBlockState } from './state.ts'
@@ -531,10 +532,7 @@ export class ParallelExecutor implements Executor {
   }
 
   private startPool(kvPath: string): PoolWorker[] {
-    // The worker is TypeScript: register tsx's ESM hooks inside the worker, then import it.
-    const url = new URL('./worker-spec.ts', import.meta.url).href
-    const tsxApi = import.meta.resolve('tsx/esm/api')
-    const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(url)}) })`
+    const boot = tsWorkerSource(new URL('./worker-spec.ts', import.meta.url).href)
     const pool: PoolWorker[] = []
     for (let i = 0; i < this.opts.workers; i++) {
       // The young generation the main thread gets from bin/parallax.js (64 MB semi-space; V8's

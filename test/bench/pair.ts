@@ -14,6 +14,7 @@ import { Worker } from 'node:worker_threads'
 import { withSerialScavenge } from '../../src/exec/gc-mode.ts'
 import { createBenchExecutor } from '../../src/exec/parallel.ts'
 import { SequentialExecutor } from '../../src/exec/sequential.ts'
+import { tsWorkerSource } from '../../src/util/ts-worker.ts'
 import { DEFAULT_SEED } from '../helpers/workloads/named.ts'
 import { median } from './measure.ts'
 import type { PairCommand, PairReply, PairWorkerData } from './pair-worker.ts'
@@ -50,10 +51,7 @@ const log = (msg: string): void => void process.stderr.write(`${msg}\n`)
 
 /** A worker running pair-worker.ts (TypeScript: tsx's hooks registered inside it first). */
 function startWorker(data: PairWorkerData): { worker: Worker; reply: () => Promise<PairReply> } {
-  const url = new URL('./pair-worker.ts', import.meta.url).href
-  const tsxApi = import.meta.resolve('tsx/esm/api')
-  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(url)}) })`
-  const worker = new Worker(boot, { eval: true, workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 192 } })
+  const worker = new Worker(tsWorkerSource(new URL('./pair-worker.ts', import.meta.url).href), { eval: true, workerData: data, resourceLimits: { maxYoungGenerationSizeMb: 192 } })
   const queue: PairReply[] = []
   let waiting: ((r: PairReply) => void) | undefined
   worker.on('message', (r: PairReply) => {

@@ -11,6 +11,7 @@ import { initGenesis } from '../../src/chain/genesis.ts'
 import type { KVStore } from '../../src/db/interface.ts'
 import { MemoryKV } from '../../src/db/memory.ts'
 import { SequentialExecutor } from '../../src/exec/sequential.ts'
+import { tsWorkerSource } from '../../src/util/ts-worker.ts'
 import { benchGenesis } from './workloads/genesis.ts'
 import { Rng } from './workloads/keys.ts'
 import { MixChain, type MixKind } from './workloads/random-mix.ts'
@@ -166,10 +167,7 @@ export function startProducer(seed: number, opts: { thread?: boolean } = {}): Bl
     const p = new MixChainProducer(seed)
     return { next: () => p.next(), close: async () => undefined }
   }
-  // TypeScript in a worker: register tsx's ESM hooks there first, then import this module.
-  const url = import.meta.url
-  const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(url)}) })`
-  const worker = new Worker(boot, { eval: true, workerData: { role: 'mix-chain-producer', seed } satisfies ProducerInit })
+  const worker = new Worker(tsWorkerSource(import.meta.url), { eval: true, workerData: { role: 'mix-chain-producer', seed } satisfies ProducerInit })
   const queue: ProducerMessage[] = []
   const waiting: ((m: ProducerMessage) => void)[] = []
   const deliver = (m: ProducerMessage): void => {

@@ -13,6 +13,7 @@ import type { CallJobResult, RpcJob } from './call-job.ts'
 import { chainBackend, fromWireError, InlineCallRunner, type CallRunner } from './call-runner.ts'
 import { READY_ID, type CallWorkerReply, type CallWorkerRequest, type CommonData } from './call-worker.ts'
 import { ExecutionTimeoutError } from './errors.ts'
+import { tsWorkerSource } from '../../util/ts-worker.ts'
 
 export interface CallPoolOptions {
   /** The chain's LevelDB, opened with `multithreading: true` by its owner. */
@@ -113,10 +114,7 @@ export class CallWorkerPool implements CallRunner {
   }
 
   private spawn(): Slot {
-    const url = new URL('./call-worker.ts', import.meta.url).href
-    const tsx = import.meta.resolve('tsx/esm/api')
-    const boot = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url)}) })`
-    const worker = new Worker(boot, { eval: true })
+    const worker = new Worker(tsWorkerSource(new URL('./call-worker.ts', import.meta.url).href), { eval: true })
     worker.unref()
     const slot: Slot = { worker, ready: false }
     worker.on('message', (r: CallWorkerReply) => this.onReply(slot, r))
