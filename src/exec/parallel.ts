@@ -720,7 +720,7 @@ export class ParallelExecutor implements Executor {
     })
     const workerOf = new Array<number>(txs.length).fill(-1)
     runs.forEach((indices, w) => indices.forEach((i) => (workerOf[i] = w)))
-    return { board, mode, splitIndex, workerGas, workerOf, runs, profile, done: Promise.all(finished).then(() => undefined) }
+    return { board, mode, ...(bal !== undefined ? { bal } : {}), splitIndex, workerGas, workerOf, runs, profile, done: Promise.all(finished).then(() => undefined) }
   }
 
   /** The sequential executor's body, with each transaction's top-level call replayed from its trace. */
@@ -780,11 +780,11 @@ export class ParallelExecutor implements Executor {
     // A block with its access list: every speculation read the state its index will see (the
     // parent plus the list's lower-index changes), not the parent state, so the early check
     // (which compares with the state the main thread has reached) does not apply.
-    const listed = req.blockAccessList !== undefined && common.isActivatedEIP(7928)
-    if (listed) journalEvmBalCheckpoints(vm.evm) // EIP-7928: no deep copy of the access list per call frame
+    const bal = spec.bal
+    if (bal !== undefined) journalEvmBalCheckpoints(vm.evm) // EIP-7928: no deep copy of the access list per call frame
     let run
     try {
-      run = await runEffectsBlock(vm, block, source, { share, probe: this.opts.probe !== false && !listed, ...(listed ? { blockAccessList: req.blockAccessList! } : {}) })
+      run = await runEffectsBlock(vm, block, source, { share, probe: this.opts.probe !== false && bal === undefined, ...(bal !== undefined ? { blockAccessList: bal } : {}) })
     } catch (err) {
       if (isInternalError(err)) throw err
       throw new InvalidBlockError('execution', errorMessage(err))
@@ -844,6 +844,8 @@ export class ParallelExecutor implements Executor {
 interface Speculation<T> {
   board: TraceBoard<T>
   mode: 'traces' | 'effects'
+  /** The block's EIP-7928 access list (RLP), when it came with one: the workers see the state through it. */
+  bal?: Uint8Array
   /** The first transaction given to a worker (the main thread runs those before it itself). */
   splitIndex: number
   /** Gas limits (millions) of the transactions given to workers. */
