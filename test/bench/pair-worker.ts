@@ -1,12 +1,12 @@
 // The worker thread of pair.ts: opens the bench block's LevelDB (opened with multithreading by the
-// main thread), decodes the block as the bench does, and runs the fast sequential executor on it
+// main thread), decodes the block as the bench does (chain/decode.ts), and runs the fast sequential executor on it
 // whenever told, reporting each run's wall time. Nothing is committed: both threads read the same
 // parent state.
 import { parentPort, workerData } from 'node:worker_threads'
-import { createBlockFromRLP, createBlockHeaderFromRLP, type BlockHeader } from '@ethereumjs/block'
+import { createBlockHeaderFromRLP, type BlockHeader } from '@ethereumjs/block'
 import { bytesToHex } from '@ethereumjs/util'
 import { LevelKV } from '../../src/db/level.ts'
-import { rememberBlockRlp } from '../../src/exec/block-bytes.ts'
+import { decodeBlock } from '../../src/chain/decode.ts'
 import { SequentialExecutor, type ExecuteRequest } from '../../src/exec/sequential.ts'
 import { benchCommon } from '../helpers/workloads/genesis.ts'
 
@@ -28,7 +28,7 @@ const common = benchCommon({ amsterdam: data.amsterdam })
 const parent = createBlockHeaderFromRLP(data.parentRlp, { common, setHardfork: true })
 const headerByHash = async (h: Uint8Array): Promise<BlockHeader | undefined> => (bytesToHex(h) === bytesToHex(parent.hash()) ? parent : undefined)
 const request = (): ExecuteRequest => ({
-  block: rememberBlockRlp(createBlockFromRLP(data.rlp, { common, setHardfork: true }), data.rlp),
+  block: decodeBlock(data.rlp, common),
   parent,
   base: kv,
   headerByHash,

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Block, BlockHeader } from '@ethereumjs/block'
 import { createBlock, createBlockFromRLP } from '@ethereumjs/block'
-import { rememberBlockRlp } from '../../src/exec/block-bytes.ts'
+import { decodeBlock } from '../../src/chain/decode.ts'
 import type { HeaderData } from '@ethereumjs/block'
 import type { TypedTransaction } from '@ethereumjs/tx'
 import { createVM, runBlock } from '@ethereumjs/vm'
@@ -128,8 +128,11 @@ export async function setupBenchBlock(
     }
     const rlp = block.serialize()
     const request = (bal?: Uint8Array): ExecuteRequest => ({
-      // The bytes a node would have decoded it from (exec/block-bytes.ts).
-      block: rememberBlockRlp(createBlockFromRLP(rlp, { common, setHardfork: true }), rlp),
+      // Decoded as the node decodes a block it imports (chain/decode.ts: the transactions share one
+      // Common with the tx params merged once, and the bytes are remembered, exec/block-bytes.ts).
+      // The library's own decoding gives every transaction its own merged params: tens of MB of
+      // young objects that the first scavenges of the timed run would copy.
+      block: decodeBlock(rlp, common),
       parent,
       base: kv,
       headerByHash,
