@@ -214,6 +214,37 @@ interface PoolWorker {
   failed?: string
 }
 
+/**
+ * Measured costs in ms per million gas (by gas limit): the main thread running a transaction
+ * itself (main), taking a worker's result (replay), a worker running one (worker), and the block
+ * loop's own work per transaction whoever ran it (loop: receipts, bloom, reading the port, checks).
+ */
+export interface ShareCosts {
+  main: number
+  replay: number
+  worker: number
+  loop: number
+}
+
+/** The main thread's costs per gas for a transaction it runs (main) and one it takes from a worker (replay), the loop's share included. */
+function mainCosts(c: ShareCosts): { main: number; replay: number; worker: number } {
+  return { main: c.main + c.loop, replay: c.replay + c.loop, worker: c.worker }
+}
+
+/**
+ * The main thread's share of a block's gas that balances it with `workers` workers: it runs the
+ * share f itself and takes the results of the rest, while the workers run the rest,
+ * m·f + r·(1−f) = (w/W)·(1−f) with the loop's cost in m and r. Clamped to [0.05, 0.9] (some work
+ * stays on each side so the costs stay measured); undefined before costs were measured.
+ */
+export function balancedShare(costs: ShareCosts, workers: number): number | undefined {
+  const { main: m, replay: r, worker: w } = mainCosts(costs)
+  if (m <= 0 || w <= 0) return undefined
+  const wPer = w / Math.max(1, workers)
+  const f = (wPer - r) / (m + wPer - r)
+  return Math.min(0.9, Math.max(0.05, f))
+}
+
 export class ParallelExecutor implements Executor {
   readonly kind = 'parallel' as const
   readonly stats: ParallelStats = { blocks: 0, txs: 0, replayed: 0, reexecuted: 0, fallbacks: 0 }
@@ -225,7 +256,7 @@ export class ParallelExecutor implements Executor {
   /** The last parallel block's profile (undefined after a fallback). */
   lastProfile: ParallelProfile | undefined
   /** Measured costs, ms per million gas (by gas limit), smoothed over blocks: see adaptShare. */
-  private costs = { main: 0, replay: 0, worker: 0 }
+  private costs: ShareCosts = { main: 0, replay: 0, worker: 0, loop: 0 }
   private share = 0.4
 
   constructor(opts: ParallelExecutorOptions) {
@@ -331,11 +362,10 @@ export class ParallelExecutor implements Executor {
   }
 
   /**
-   * The main thread's share for the next block, from this block's measured costs per gas: the main
-   * thread runs the share itself (cost m per gas) and replays the rest (r), while W workers
-   * speculate the rest (w): m·f + r·(1−f) = w·(1−f)/W balances them. Under load (a slow worker)
-   * the share grows, so the main thread never waits long; the clamp keeps some work for the workers
-   * so the costs stay measured.
+   * The main thread's share for the next block, from this block's measured costs per gas
+   * (balancedShare). Under load (a slow worker) the share grows, so the main thread never waits
+   * long. The loop's own work was left out of the balance until 2026-12-07: the main thread was
+   * given too much (the worker finished 20-40 ms before it on 30M-gas blocks).
    */
   private adaptShare(req: ExecuteRequest, spec: Speculation<TxTrace | TxEffects>): void {
     if (this.opts.mainShare !== undefined || this.opts.share === false) return
@@ -346,11 +376,11 @@ export class ParallelExecutor implements Executor {
     if (ownGas > 0.5) this.costs.main = ewma(this.costs.main, p.execMs / ownGas)
     if (replayGas > 0.5) this.costs.replay = ewma(this.costs.replay, p.replayMs / replayGas)
     if (workerGas > 0.5 && p.workerMs > 0) this.costs.worker = ewma(this.costs.worker, p.workerMs / workerGas)
-    const { main: m, replay: r, worker: w } = this.costs
-    if (m <= 0 || w <= 0) return
-    const wPer = w / Math.max(1, this.pool?.length ?? 1)
-    const f = (wPer - r) / (m + wPer - r)
-    this.share = Math.min(0.9, Math.max(0.05, f))
+    // The loop's own work per transaction, whoever executed it (receipt and its encoding, bloom,
+    // taking results off the port, the early checks): paid on this thread for the whole block.
+    const loopMs = p.txsMs - p.execMs - p.replayMs - p.waitMs
+    if (ownGas + replayGas > 0.5 && loopMs > 0) this.costs.loop = ewma(this.costs.loop, loopMs / (ownGas + replayGas))
+    this.share = balancedShare(this.costs, this.pool?.length ?? 1) ?? this.share
   }
 
   /**
@@ -360,7 +390,7 @@ export class ParallelExecutor implements Executor {
    * before costs were measured (the plain share is used then).
    */
   private balancedSplit(gas: readonly number[], hot: readonly boolean[]): number | undefined {
-    const { main: m, replay: r, worker: w } = this.costs
+    const { main: m, replay: r, worker: w } = mainCosts(this.costs)
     if (m <= 0 || w <= 0) return undefined
     const wPer = w / Math.max(1, this.pool?.length ?? 1)
     let hotAfter = 0
