@@ -36,7 +36,6 @@
 //
 // README.md "Benchmark" has the measured table against the fast sequential executor (the same read
 // path on one thread), and docs/notes.md the design choices.
-import { readdirSync, readFileSync } from 'node:fs'
 import { availableParallelism } from 'node:os'
 import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads'
 import type { Block } from '@ethereumjs/block'
@@ -59,6 +58,7 @@ import { blockRlp as rlpOf } from './block-bytes.ts'
 import type { TrieHelper } from './split-root.ts'
 import { hotCalls, placeBoundaries, type Boundaries } from './predict.ts'
 import { waitUntil } from '../util/wait.ts'
+import { RunnableReader } from './load.ts'
 import { tsWorkerSource } from '../util/ts-worker.ts'
 export { installReplay, TraceBoard, type ReplayCounters } from './parallel-replay.ts'
 import { assembleOutcome, errorMessage, isInternalError, runRequest, SequentialExecutor, type ExecuteRequest, type Executor } from './sequential.ts'
@@ -111,7 +111,7 @@ export interface ParallelExecutorOptions {
   predict?: boolean
   /**
    * Back off under load (default off; the node and the benchmark turn it on): while a parallel
-   * block runs, other processes' runnable threads are sampled (`runnable`, default othersRunnable);
+   * block runs, other processes' runnable threads are sampled (`runnable`, default load.ts RunnableReader);
    * when the fewest seen plus this executor's executing threads exceeds the cores, another process
    * competes for the cores and this executor's threads would only take CPU from each other, so the
    * next BACKOFF_BLOCKS blocks run sequentially (fallback "cores busy") before parallel execution
@@ -128,31 +128,6 @@ export interface ParallelExecutorOptions {
 export const BACKOFF_BLOCKS = 8
 /** Runnable-thread samples taken over one parallel block. */
 const LOAD_SAMPLES = 8
-
-/**
- * Runnable threads of other processes now (Linux: /proc/stat's procs_running less this process's
- * threads in state R, from /proc/self/task); undefined where that cannot be read. This process's
- * own threads (its workers, V8's and libuv's helpers) are not competition: they are its work.
- */
-export function othersRunnable(): number | undefined {
-  try {
-    const m = /^procs_running (\d+)$/m.exec(readFileSync('/proc/stat', 'latin1'))
-    if (m === null) return undefined
-    let mine = 0
-    for (const tid of readdirSync('/proc/self/task')) {
-      try {
-        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'latin1')
-        // state is the field after the parenthesised name (which may contain spaces)
-        if (stat.charCodeAt(stat.lastIndexOf(')') + 2) === 82 /* R */) mine++
-      } catch {
-        // the thread ended meanwhile
-      }
-    }
-    return Math.max(0, Number(m[1]) - mine)
-  } catch {
-    return undefined
-  }
-}
 
 /** Where one parallel block's time went (the benchmark reports it). */
 export interface ParallelProfile {
@@ -295,6 +270,9 @@ export class ParallelExecutor implements Executor {
   /** The fewest runnable threads of other processes seen over the last parallel block (loadBackoff). */
   lastLoad: number | undefined
 
+  /** The back-off's reader of other processes' runnable threads (load.ts), open while this executor is. */
+  private runnableReader: RunnableReader | undefined
+
   private coresUsable(): number {
     return this.opts.cores ?? availableParallelism()
   }
@@ -305,7 +283,14 @@ export class ParallelExecutor implements Executor {
    */
   private loadSampler(txs: number): { at: (i: number) => void; done: (threads: number) => void } | undefined {
     if (this.opts.loadBackoff !== true) return undefined
-    const read = this.opts.runnable ?? othersRunnable
+    let read = this.opts.runnable
+    if (read === undefined) {
+      this.runnableReader ??= RunnableReader.open()
+      const reader = this.runnableReader
+      if (reader === undefined) return undefined
+      reader.refresh()
+      read = () => reader.read()
+    }
     const every = Math.max(1, Math.floor(txs / LOAD_SAMPLES))
     const samples: number[] = []
     return {
@@ -533,6 +518,8 @@ export class ParallelExecutor implements Executor {
 
   async close(): Promise<void> {
     this.closed = true
+    this.runnableReader?.close()
+    this.runnableReader = undefined
     await this.stopPool()
   }
 

@@ -3,9 +3,11 @@
 // BACKOFF_BLOCKS blocks run sequentially, then parallel execution is tried again; an idle machine,
 // or a block the workers did not take part in, never backs off; the outcome is always the
 // sequential one. Other processes' runnable threads are injected (the `runnable` hook).
+import { spawn } from 'node:child_process'
 import t, { type Test } from 'tap'
 import { bytesToHex } from '@ethereumjs/util'
-import { BACKOFF_BLOCKS, ParallelExecutor, othersRunnable, type ParallelExecutorOptions } from '../../../src/exec/parallel.ts'
+import { BACKOFF_BLOCKS, ParallelExecutor, type ParallelExecutorOptions } from '../../../src/exec/parallel.ts'
+import { othersRunnable, RunnableReader } from '../../../src/exec/load.ts'
 import { SequentialExecutor } from '../../../src/exec/sequential.ts'
 import { rowWorkload } from '../../bench/rows.ts'
 import { setupBenchBlock } from '../../bench/setup.ts'
@@ -49,8 +51,26 @@ t.test('without loadBackoff, or on a block the workers took no part in, no back-
   t.same(chain.parallel, [true, true, true], 'nothing speculated: the load says nothing about the workers')
 })
 
-t.test('othersRunnable reads /proc/stat on Linux', async (t) => {
-  const n = othersRunnable()
-  if (process.platform === 'linux') t.ok(n !== undefined && n >= 1, `${n} runnable (this thread included)`)
-  else t.equal(n, undefined)
+t.test('the reader counts another process\'s busy thread, not this process\'s own', { skip: process.platform !== 'linux' && 'reads /proc (Linux only)' }, async (t) => {
+  const reader = RunnableReader.open()
+  t.ok(reader !== undefined, '/proc/loadavg opened')
+  t.teardown(() => reader?.close())
+  // This thread is running while it reads: it is not counted as another process's.
+  const idle: number[] = []
+  for (let i = 0; i < 20; i++) idle.push(reader!.read()!)
+  // A CPU-bound child process: runnable at every sample (the back-off takes the fewest seen).
+  const child = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' })
+  t.teardown(() => void child.kill('SIGKILL'))
+  await new Promise((r) => setTimeout(r, 300))
+  const busy: number[] = []
+  for (let i = 0; i < 20; i++) {
+    busy.push(reader!.read()!)
+    await new Promise((r) => setTimeout(r, 5))
+  }
+  t.ok(Math.min(...busy) >= 1, `the busy child seen at every sample: ${busy.join(',')}`)
+  t.ok(Math.min(...busy) > Math.min(...idle) || Math.min(...idle) >= 1, `more than before it started (${Math.min(...idle)})`)
+  const once = othersRunnable()
+  t.ok(once !== undefined && once >= 1, `othersRunnable (a reader opened for one reading): ${once}`)
+  reader!.close()
+  t.equal(reader!.read(), undefined, 'a closed reader reads nothing')
 })
