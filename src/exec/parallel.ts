@@ -325,6 +325,9 @@ export class ParallelExecutor implements Executor {
     }
     // Nothing speculated (the block was predicted one chain): V8's parallel scavenge keeps its core.
     if (spec.profile.gaveUp === 'predicted') releaseGc()
+    // Once every worker has finished its share, the rest of the block (taking their results, the
+    // state root) runs on this thread alone: the scavenge's helpers have a core again.
+    else void spec.done.then(releaseGc)
     try {
       const out = spec.mode === 'effects' ? await this.executeWithEffects(req, spec as Speculation<TxEffects>, releaseGc) : await this.executeWithTraces(req, spec as Speculation<TxTrace>)
       const t1 = performance.now()
