@@ -48,7 +48,7 @@ function parseOptions(argv: string[]): Options {
     options: {
       gas: { type: 'string', default: '30M' },
       runs: { type: 'string', default: '5' },
-      warmup: { type: 'string', default: '1' },
+      warmup: { type: 'string', default: '4' },
       json: { type: 'boolean', default: false },
       out: { type: 'string' },
       only: { type: 'string', multiple: true },
@@ -191,6 +191,10 @@ async function benchRow(name: string, o: Options, parallel: ParallelSource | und
   }
   let load: ChildProcess | undefined
   try {
+    // Warm-up: a node runs one block after another. The parallel executor needs a few blocks to
+    // get there (its worker's code is compiled cold, and the main thread's share adapts from the
+    // measured costs of the blocks before: timed runs after 1 warm-up block took 353-594 ms on
+    // mixed/hybrid-hot30 where later ones took 382-386 ms); both executors get the same number.
     for (let i = 0; i < o.warmup; i++) {
       await one('seq', false)
       await one('par', false)
