@@ -7,7 +7,8 @@
 //   node:     a `parallax node` initialised from the same genesis.json gets newPayloadV4 then
 //             forkchoiceUpdatedV3 for each block; the newPayload round trip is timed.
 // The first --warmup blocks warm both up (JIT, worker start); medians over the rest.
-// Flags: --only <rows> (default erc20/independent,mixed/hybrid-hot30), --blocks N (6), --warmup N (3), --seed N.
+// Flags: --only <rows> (default erc20/independent,mixed/hybrid-hot30), --blocks N (10), --warmup N (5), --seed N.
+// Five warm-up blocks: the parallel executor's first blocks are not its steady state (bench/run.ts).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
@@ -184,8 +185,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       only: { type: 'string', multiple: true },
-      blocks: { type: 'string', default: '6' },
-      warmup: { type: 'string', default: '3' },
+      blocks: { type: 'string', default: '10' },
+      warmup: { type: 'string', default: '5' },
       seed: { type: 'string', default: String(DEFAULT_SEED) },
     },
   })
