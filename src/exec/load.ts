@@ -73,13 +73,17 @@ export class RunnableReader {
       return undefined
     }
     let mine = 0
-    for (const fd of this.tasks.values()) {
+    for (const [tid, fd] of this.tasks) {
       try {
         const n = readSync(fd, buf, 0, buf.length, 0)
         // the state is the field after the parenthesised name (which may contain spaces)
-        if (buf[buf.lastIndexOf(CLOSE_PAREN, n - 1) + 2] === R) mine++
+        const close = n > 0 ? buf.lastIndexOf(CLOSE_PAREN, n - 1) : -1
+        if (close >= 0 && buf[close + 2] === R) mine++
       } catch {
-        // the thread ended since the last refresh
+        // The thread ended since the last refresh: forget its file (a new thread that gets the
+        // same id is opened afresh by the next refresh).
+        closeSync(fd)
+        this.tasks.delete(tid)
       }
     }
     return Math.max(0, running - mine)

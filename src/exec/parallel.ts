@@ -272,6 +272,7 @@ export class ParallelExecutor implements Executor {
 
   /** The back-off's reader of other processes' runnable threads (load.ts), open while this executor is. */
   private runnableReader: RunnableReader | undefined
+  private runnableMissing = false
 
   private coresUsable(): number {
     return this.opts.cores ?? availableParallelism()
@@ -285,7 +286,11 @@ export class ParallelExecutor implements Executor {
     if (this.opts.loadBackoff !== true) return undefined
     let read = this.opts.runnable
     if (read === undefined) {
-      this.runnableReader ??= RunnableReader.open()
+      if (this.runnableReader === undefined) {
+        if (this.runnableMissing) return undefined
+        this.runnableReader = RunnableReader.open()
+        this.runnableMissing = this.runnableReader === undefined // not Linux: no back-off, and no retry per block
+      }
       const reader = this.runnableReader
       if (reader === undefined) return undefined
       reader.refresh()
