@@ -237,6 +237,7 @@ export class ParallelExecutor implements Executor {
   constructor(opts: ParallelExecutorOptions) {
     if (!Number.isInteger(opts.workers) || opts.workers < 1) throw new RangeError('workers must be a positive integer')
     this.opts = opts
+    if (opts.loadBackoff === true && opts.runnable === undefined) this.runnableReader = RunnableReader.open()
     if (opts.prestart === true && opts.kvPath !== undefined) {
       this.readyPool().catch((err: unknown) => {
         if (!this.closed) opts.logger?.warn({ err: errorMessage(err) }, 'Parallel executor workers did not start')
@@ -272,7 +273,6 @@ export class ParallelExecutor implements Executor {
 
   /** The back-off's reader of other processes' runnable threads (load.ts), open while this executor is. */
   private runnableReader: RunnableReader | undefined
-  private runnableMissing = false
 
   private coresUsable(): number {
     return this.opts.cores ?? availableParallelism()
@@ -286,13 +286,8 @@ export class ParallelExecutor implements Executor {
     if (this.opts.loadBackoff !== true) return undefined
     let read = this.opts.runnable
     if (read === undefined) {
-      if (this.runnableReader === undefined) {
-        if (this.runnableMissing) return undefined
-        this.runnableReader = RunnableReader.open()
-        this.runnableMissing = this.runnableReader === undefined // not Linux: no back-off, and no retry per block
-      }
       const reader = this.runnableReader
-      if (reader === undefined) return undefined
+      if (reader === undefined) return undefined // no /proc (not Linux): no back-off
       reader.refresh()
       read = () => reader.read()
     }
