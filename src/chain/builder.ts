@@ -242,8 +242,10 @@ export class PayloadBuilder {
     this.opts.logger.debug({ id: proc.id, txs, selected: session.size, selectMs: Math.round(session.selectedForMs), sealMs: Math.round(performance.now() - t) }, 'Sealed payload')
   }
 
-  private open(proc: BuildProcess, txs: Iterable<TypedTransaction>): Promise<BuildSession> {
+  private async open(proc: BuildProcess, txs: Iterable<TypedTransaction>): Promise<BuildSession> {
     const chain = this.opts.chain
+    // The seal may run on the executor's workers, which read LevelDB itself (Chain: written behind).
+    await chain.store.kv.settled?.()
     return BuildSession.open({
       parent: proc.parent,
       base: chain.store.kv,

@@ -1,6 +1,7 @@
 // The block tree: insert a block on a known parent (executing it), keep side chains, move the
 // canonical head (reorgs rewrite the canonical index and roll the flat state), and remember invalid
-// blocks. Every insert and every head move is ONE atomic batch.
+// blocks. Every insert and every head move is ONE atomic batch; an insert without a head move is
+// written behind where the store can (LevelKV.stage: readable at once, on disk after the answer, in order).
 import type { Block, BlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { bytesToHex, equalsBytes } from '@ethereumjs/util'
@@ -19,6 +20,8 @@ import { InvalidBlockCache } from './invalid-cache.ts'
 
 /** Sealed outcomes kept for the import of our own payloads. */
 const MAX_SEALED = 4
+/** Inserted blocks kept decoded for the head moves that usually follow (forkchoiceUpdated). */
+const MAX_RECENT = 8
 
 export type InsertStatus = 'imported' | 'known' | 'invalid' | 'unknown-parent'
 
@@ -64,6 +67,8 @@ export class Chain {
   readonly headChanges = new Emitter<HeadChange>((err) => this.logger.warn({ err }, 'Head change listener failed'))
   /** Outcomes of blocks this node sealed (payload building), by block hash: their import reuses them. */
   private readonly sealed = new Map<string, ExecutionOutcome>()
+  /** The newest inserted blocks by hash, as decoded for their import: a head move to them reads and decodes nothing. */
+  private readonly recent = new Map<string, Block>()
   /** Serialises inserts and head moves: calls are processed in arrival order. */
   private queue: Promise<unknown> = Promise.resolve()
 
@@ -185,6 +190,8 @@ export class Chain {
       validateHeaderAgainstParent(block.header, parent)
       await this._executor.prepare?.(block)
       await validateBody(block, parent)
+      // Executors' worker threads read LevelDB itself: the parent's staged batch must have landed.
+      await this.store.kv.settled?.()
       executeAt = performance.now()
       const sealed = this.sealed.get(bytesToHex(hash))
       this.sealed.delete(bytesToHex(hash))
@@ -217,11 +224,25 @@ export class Chain {
       this.store.totalDifficultyOps(hash, parentTd + block.header.difficulty, ops)
     }
     const change = opts.setHead === true ? await this.headOps(hash, ops, block) : undefined
-    await this.store.commit(ops)
+    if (change === undefined && this.store.kv.stage !== undefined) {
+      // Not (yet) canonical: written behind, as geth and reth answer VALID before the block's state
+      // reaches disk. Readable through the store at once; executors and RPC workers wait for it to
+      // land (settled); a later head move is written after it. A crash before it lands loses this
+      // block whole (the consensus client sends it again), never half of it.
+      const number = Number(block.header.number)
+      this.store.kv.stage(ops).then(
+        (ms) => this.logger.debug({ number, hash: bytesToHex(hash), ms: Math.round(ms) }, 'Block written'),
+        (err: unknown) => this.logger.error({ number, hash: bytesToHex(hash), err: (err as Error).message }, 'Block could not be written: the store takes no more writes'),
+      )
+    } else {
+      await this.store.commit(ops)
+    }
     if (change !== undefined) {
       this._head = block.header
       this.emitHead(change)
     }
+    this.recent.set(bytesToHex(hash), block)
+    while (this.recent.size > MAX_RECENT) this.recent.delete(this.recent.keys().next().value!)
     const now = performance.now()
     const phases = { validateMs: executeAt - started, executeMs: committingAt - executeAt, commitMs: now - committingAt }
     const result: InsertResult = { status: 'imported', hash, outcome, elapsedMs: now - started, phases }
@@ -238,7 +259,7 @@ export class Chain {
     const removed: Block[] = []
     const getBlock = async (h: Uint8Array): Promise<Block> => {
       if (pending !== undefined && equalsBytes(pending.hash(), h)) return pending
-      const b = await this.store.getBlock(h)
+      const b = this.recent.get(bytesToHex(h)) ?? (await this.store.getBlock(h))
       if (b === undefined) throw new DatadirError(`block ${bytesToHex(h)} is missing from the store`)
       return b
     }

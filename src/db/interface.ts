@@ -33,5 +33,12 @@ export interface KVStore extends KVReader {
   del(key: Uint8Array): Promise<void>
   /** Applies every op or none. */
   batch(ops: BatchOp[]): Promise<void>
+  /**
+   * Writes behind, where the store can (LevelKV): the ops are readable through this store at once and
+   * applied (all or none) after every earlier write; resolves with the milliseconds until they landed.
+   */
+  stage?(ops: BatchOp[]): Promise<number>
+  /** Resolves once every staged write landed, where other readers (threads) look at the store itself. */
+  settled?(): Promise<void>
   close(): Promise<void>
 }

@@ -25,6 +25,11 @@ export interface CallPoolOptions {
   fallback: CallRunner
   /** How long past its deadline a running job may take before its worker is terminated (default 1 s). */
   graceMs?: number
+  /**
+   * Resolves once the store's writes behind have landed (LevelKV.settled): the workers read LevelDB
+   * itself, so a job waits for a block staged on the main thread to be there.
+   */
+  settled?: () => Promise<void>
 }
 
 interface Pending {
@@ -75,6 +80,11 @@ export class CallWorkerPool implements CallRunner {
   }
 
   run(job: RpcJob): Promise<CallJobResult> {
+    const settled = this.opts.settled?.()
+    return settled === undefined ? this.enqueue(job) : settled.then(() => this.enqueue(job))
+  }
+
+  private enqueue(job: RpcJob): Promise<CallJobResult> {
     this.start()
     if (this.broken || this.closed) return this.opts.fallback.run(job)
     return new Promise<CallJobResult>((resolve, reject) => {
@@ -227,5 +237,5 @@ export function startCallPool(chain: Chain, workers: number, logger: Logger): Ca
   const inline = new InlineCallRunner(chainBackend(chain))
   const kv = chain.store.kv
   if (!(kv instanceof LevelKV)) return inline
-  return new CallWorkerPool({ kvPath: kv.db.location, common: chain.common, workers, logger, fallback: inline })
+  return new CallWorkerPool({ kvPath: kv.db.location, common: chain.common, workers, logger, fallback: inline, settled: () => kv.settled() })
 }

@@ -7,6 +7,11 @@ import { commonFromGenesis, genesisBlock, parseGenesis, writeGenesisState } from
 import { Chain } from '../../../src/chain/chain.ts'
 import { initGenesis } from '../../../src/chain/genesis.ts'
 import { MemoryKV } from '../../../src/db/memory.ts'
+import { LevelKV } from '../../../src/db/level.ts'
+import type { KVStore } from '../../../src/db/interface.ts'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { flatOpsFromTrie } from '../../../src/db/flat-state.ts'
 import { Overlay } from '../../../src/db/overlay.ts'
 import { Prefix, key, u64be } from '../../../src/db/keys.ts'
@@ -29,10 +34,10 @@ const genesisJson = {
   alloc: { [SENDER]: { balance: '0x3635c9adc5dea00000' } },
 }
 
-async function setup() {
+async function setup<K extends KVStore = MemoryKV>(store?: K) {
   const spec = parseGenesis(genesisJson)
   const common = commonFromGenesis(spec)
-  const kv = new MemoryKV()
+  const kv = store ?? (new MemoryKV() as unknown as K)
   await initGenesis(kv, { common, writeState: (o) => writeGenesisState(spec, o), block: (r) => genesisBlock(spec, common, r), chainConfig: '{}' })
   const chain = await Chain.open({ kv, common, executor: new SequentialExecutor(), logger: silent })
   return { kv, chain, common }
@@ -167,4 +172,29 @@ t.test('extending the head reads no stored block body (the canonical check walks
   t.equal((await chain.insertBlock(a2, { setHead: true })).status, 'imported')
   t.same(read, [], 'no block decoded to extend the chain')
   t.equal(bytesToHex(chain.head.hash()), bytesToHex(a2.hash()))
+})
+
+t.test('on LevelDB, a block inserted without a head move is written behind; the head move after it waits for it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'parallax-chain-behind-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const kv = await LevelKV.open(dir)
+  const { chain, common } = await setup(kv)
+  const a1 = await build(chain, common, chain.head, { to: '0x' + '41'.repeat(20), nonce: 0, salt: 9 })
+  const headerKey = key(Prefix.Header, a1.hash())
+  t.equal((await chain.insertBlock(a1)).status, 'imported')
+  t.equal(kv.db.getSync(headerKey), undefined, 'VALID before the block is in LevelDB (its batch is issued after the answer)')
+  t.ok(await chain.store.hasBlock(a1.hash()), 'but the store has it')
+  t.equal((await chain.insertBlock(a1)).status, 'known', 'a second newPayload of it is "known"')
+  // The next block executes on A1's state (its executor's threads read LevelDB: it waits for A1 to land).
+  const a2 = await build(chain, common, a1.header, { to: '0x' + '42'.repeat(20), nonce: 1, salt: 10 })
+  t.equal((await chain.insertBlock(a2)).status, 'imported')
+  await chain.setHead(a2.hash())
+  t.ok(kv.db.getSync(headerKey) !== undefined && kv.db.getSync(key(Prefix.Header, a2.hash())) !== undefined, 'after the head move both blocks are in LevelDB')
+  t.equal(bytesToHex((await chain.store.getCanonicalHash(2n))!), bytesToHex(a2.hash()))
+  const head = chain.head.hash()
+  await kv.close()
+  const again = await LevelKV.open(dir)
+  const reopened = await Chain.open({ kv: again, common, executor: new SequentialExecutor(), logger: silent })
+  t.equal(bytesToHex(reopened.head.hash()), bytesToHex(head), 'reopened at the same head')
+  await again.close()
 })

@@ -127,3 +127,109 @@ if (mode === 'sync') {
   }
   t.comment(`kill -9 outcomes: ${outcomes.join(' ')}`)
 })
+
+t.test('stage: written behind, readable at once, landed in order', async (t) => {
+  const kv = await LevelKV.open(freshDir())
+  await kv.put(k(2), v(2))
+  const a = kv.stage([
+    { type: 'put', key: k(1), value: v(1) },
+    { type: 'del', key: k(2) },
+  ])
+  const b = kv.stage([{ type: 'put', key: k(1), value: v(11) }])
+  // Nothing is in LevelDB yet (the batch is issued from a later turn of the event loop) ...
+  t.equal(kv.db.getSync(k(1)), undefined, 'not in LevelDB while staged')
+  t.same(kv.db.getSync(k(2)), v(2), 'the staged delete has not reached LevelDB either')
+  // ... but reads through the store see the staged writes, the newest batch winning.
+  t.same(kv.getSync(k(1)), v(11), 'getSync sees the newest staged value')
+  t.same(await kv.get(k(1)), v(11), 'get sees it too')
+  t.equal(kv.getSync(k(2)), undefined, 'a staged delete reads as missing')
+  t.equal(await kv.get(k(2)), undefined)
+  // A plain batch is ordered after the staged ones and resolves once all of them are in LevelDB.
+  await kv.batch([{ type: 'put', key: k(3), value: v(3) }])
+  t.same(kv.db.getSync(k(1)), v(11), 'both staged batches landed before the plain one, in order')
+  t.equal(kv.db.getSync(k(2)), undefined)
+  t.same(kv.db.getSync(k(3)), v(3))
+  t.ok((await a) >= 0 && (await b) >= 0, 'each stage resolves with its time to land')
+  await kv.settled()
+  t.equal(await countPrefix(kv, PFX), 2, 'keys() lists what landed')
+  // keys() waits for staged batches: a key only staged is listed.
+  void kv.stage([{ type: 'put', key: k(4), value: v(4) }])
+  t.equal(await countPrefix(kv, PFX), 3, 'keys() waits for what is staged')
+  // close() writes what is staged first.
+  void kv.stage([{ type: 'put', key: k(5), value: v(5) }])
+  const dir = kv.db.location
+  await kv.close()
+  const again = await LevelKV.open(dir)
+  t.same(await again.get(k(5)), v(5), 'a batch staged just before close() is on disk')
+  await again.close()
+})
+
+t.test('stage: a batch that fails fails every later write (reads no longer match the disk)', async (t) => {
+  const dir = freshDir()
+  const kv = await LevelKV.open(dir)
+  const staged = kv.stage([{ type: 'put', key: k(1), value: v(1) }])
+  // LevelDB goes away under the staged batch (as a disk error would): it fails when it is issued.
+  await kv.db.close()
+  await t.rejects(staged, StorageError, 'the stage rejects with a StorageError')
+  await t.rejects(kv.settled(), StorageError, 'settled() rejects')
+  await t.rejects(kv.batch([{ type: 'put', key: k(2), value: v(2) }]), StorageError, 'a later batch is refused')
+  await t.rejects(kv.stage([{ type: 'put', key: k(3), value: v(3) }]), StorageError, 'a later stage is refused')
+  const again = await LevelKV.open(dir)
+  t.equal(await again.get(k(1)), undefined, 'the failed batch is not there')
+  t.equal(await again.get(k(2)), undefined, 'nor anything after it')
+  await again.close()
+})
+
+t.test('stage with sync: written before it resolves (fsync asked for: nothing deferred)', async (t) => {
+  const kv = await LevelKV.open(freshDir(), { sync: true })
+  const p = kv.stage([{ type: 'put', key: k(1), value: v(1) }])
+  await p
+  t.same(kv.db.getSync(k(1)), v(1))
+  await kv.close()
+})
+
+t.test('staged batches under kill -9: what landed is a prefix of them, each one whole', async (t) => {
+  const BATCHES = 30
+  const PER = 400
+  const levelUrl = new URL('../../../src/db/level.ts', import.meta.url).href
+  const child = join(tmpRoot, 'stage-child.mts')
+  writeFileSync(
+    child,
+    `const { LevelKV } = await import(${JSON.stringify(levelUrl)})
+const [dir, at] = process.argv.slice(2)
+const kv = await LevelKV.open(dir)
+for (let b = 0; b < ${BATCHES}; b++) {
+  const ops = []
+  for (let i = 0; i < ${PER}; i++) {
+    const key = new Uint8Array(9); key[0] = 0x42; new DataView(key.buffer).setBigUint64(1, BigInt(b * ${PER} + i))
+    ops.push({ type: 'put', key, value: new TextEncoder().encode('v' + b + 'y'.repeat(64)) })
+  }
+  // Killed as batch "at" lands (the next one may be on its way), or after a delay ("+ms").
+  void kv.stage(ops).then(() => { if (String(b) === at) process.kill(process.pid, 'SIGKILL') })
+}
+if (at.startsWith('+')) setTimeout(() => process.kill(process.pid, 'SIGKILL'), Number(at.slice(1)))
+`,
+  )
+  const seen: number[] = []
+  for (const at of ['0', '7', '20', '+0', '+10']) {
+    const dir = freshDir()
+    const res = spawnSync(process.execPath, ['--import', 'tsx', child, dir, at], { cwd: REPO_ROOT, encoding: 'utf8', timeout: 60_000 })
+    t.equal(res.signal, 'SIGKILL', `child (${at}) was killed (stderr: ${res.stderr.slice(0, 300)})`)
+    const kv = await LevelKV.open(dir)
+    const landed: number[] = []
+    for (let b = 0; b < BATCHES; b++) {
+      let c = 0
+      for (let i = 0; i < PER; i++) if (kv.getSync(k(b * PER + i)) !== undefined) c++
+      t.ok(c === 0 || c === PER, `batch ${b} whole or absent (${c} of ${PER}, kill at ${at})`)
+      if (c === PER) landed.push(b)
+    }
+    t.same(landed, [...Array(landed.length).keys()], `the batches that landed are the first ${landed.length} (kill at ${at})`)
+    if (!at.startsWith('+')) {
+      t.ok(landed.length > Number(at), `batch ${at} had landed when the child was killed`)
+      t.ok(landed.length < BATCHES, `killed before every batch landed (kill at ${at}: ${landed.length})`)
+    }
+    seen.push(landed.length)
+    await kv.close()
+  }
+  t.comment(`batches landed before kill -9: ${seen.join(', ')} of ${BATCHES}`)
+})
