@@ -23,8 +23,8 @@ const keyId = (k: Uint8Array): string => Buffer.from(k.buffer, k.byteOffset, k.b
  * to LevelDB after the batches before it, one at a time in order, each as one atomic LevelDB batch,
  * so a crash loses at most the newest staged batches whole and never leaves half of one or a later
  * one without an earlier one. Other threads that open the same LevelDB (workers) see a staged batch
- * only once it landed: they wait for `settled()` first. Every plain `batch`/`put`/`del` is ordered
- * after the staged ones and resolves once it is on disk.
+ * only once it landed: they wait for `settled()` first. Every write, staged or plain (`batch`, `put`,
+ * `del`), lands in the order it was issued; a plain one resolves once it is on disk.
  */
 export class LevelKV implements KVStore {
   readonly db: ClassicLevel<Uint8Array, Uint8Array>
@@ -95,7 +95,7 @@ export class LevelKV implements KVStore {
   async batch(ops: BatchOp[]): Promise<void> {
     if (this.failure !== undefined) throw this.failure
     if (ops.length === 0) return
-    if (this.staged.length === 0) return this.write(ops)
+    // Every write lands in the order it was issued (a staged batch issued later never overtakes it).
     const done = this.tail.then(() => this.writeUnlessFailed(ops))
     this.tail = done.catch(() => undefined)
     return done
