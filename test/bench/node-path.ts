@@ -1,13 +1,16 @@
 // `npm run bench:node`: engine_newPayloadV4 end to end on a real `parallax node` process (JSON
 // decode, block decode and validation, sender recovery, execution, persistence, flat-state move),
 // next to the node's executor alone on the same blocks. Each row's workload is generated for
-// `--blocks` blocks of ~30M gas, built into a chain in-process, then:
-//   executor: the blocks inserted into an in-process Chain over a fresh copy of the genesis, with
+// `--blocks` blocks of ~30M gas, built into a chain in-process, then, block by block (interleaved,
+// 100 ms apart, so both see the same phase of a noisy machine):
+//   executor: the block inserted into an in-process Chain over a fresh copy of the genesis, with
 //             the node's executor (parallel, default workers) wrapped to time execute();
 //   node:     a `parallax node` initialised from the same genesis.json gets newPayloadV4 then
-//             forkchoiceUpdatedV3 for each block; the newPayload round trip is timed.
-// The first --warmup blocks warm both up (JIT, worker start); medians over the rest.
-// Flags: --only <rows> (default erc20/independent,mixed/hybrid-hot30), --blocks N (10), --warmup N (5), --seed N.
+//             forkchoiceUpdatedV3 for the block; the newPayload round trip is timed.
+// The first --warmup blocks warm both up (JIT, worker start); medians over the rest, and the
+// node/executor column is the median of the per-block ratios.
+// Flags: --only <rows> (default erc20/independent,mixed/hybrid-hot30), --blocks N (10), --warmup N (5), --seed N,
+// --pause MS (100: between steps).
 // Five warm-up blocks: the parallel executor's first blocks are not its steady state (bench/run.ts).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -37,6 +40,9 @@ import { parseOnly, rowWorkload, selectRows } from './rows.ts'
 import { assembleBlock } from './setup.ts'
 
 const silent = pino({ level: 'silent' })
+/** Between steps (blocks come seconds apart on a chain): --pause. */
+let PAUSE_MS = 100
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 const BIN = join(REPO_ROOT, 'bin', 'parallax.js')
 const log = (m: string): void => {
   process.stderr.write(`${m}\n`)
@@ -80,13 +86,13 @@ async function buildChain(name: string, seed: number, n: number): Promise<Built>
   }
 }
 
-/** The node's executor alone: the blocks inserted in order into an in-process Chain, execute() timed. */
-async function executorTimes(b: Built): Promise<number[]> {
+/** The node's executor alone: the blocks inserted in order into an in-process Chain, each step's execute() timed. */
+async function openExecutor(b: Built): Promise<{ step(block: Block): Promise<number>; close(): Promise<void> }> {
   const common = benchCommon()
   const dir = await mkdtemp(join(tmpdir(), 'parallax-nodepath-exec-'))
   const kv = await LevelKV.open(dir, { multithreading: true })
   const inner = createNodeExecutor({ parallel: true, workers: NODE_DEFAULTS.execWorkers, prestart: true }, dir, silent)
-  const times: number[] = []
+  let last = NaN
   const timed: Executor = {
     kind: inner.kind,
     async execute(req: ExecuteRequest): Promise<ExecutionOutcome> {
@@ -94,22 +100,29 @@ async function executorTimes(b: Built): Promise<number[]> {
       try {
         return await inner.execute(req)
       } finally {
-        times.push(performance.now() - t)
+        last = performance.now() - t
       }
     },
+  }
+  const close = async (): Promise<void> => {
+    await inner.close?.()
+    await kv.close()
+    await rm(dir, { recursive: true, force: true })
   }
   try {
     await initGenesis(kv, { common, writeState: (o) => writeGenesisState(b.spec, o), block: (r) => genesisBlock(b.spec, common, r), chainConfig: '{}' })
     const chain = await Chain.open({ kv, common, executor: timed, logger: silent })
-    for (const block of b.blocks) {
-      const res = await chain.insertBlock(block, { setHead: true })
-      if (res.status !== 'imported') throw new Error(`executor run: ${res.status} ${res.message ?? ''}`)
+    return {
+      async step(block) {
+        const res = await chain.insertBlock(block, { setHead: true })
+        if (res.status !== 'imported') throw new Error(`executor run: ${res.status} ${res.message ?? ''}`)
+        return last
+      },
+      close,
     }
-    return times
-  } finally {
-    await inner.close?.()
-    await kv.close()
-    await rm(dir, { recursive: true, force: true })
+  } catch (err) {
+    await close()
+    throw err
   }
 }
 
@@ -121,8 +134,8 @@ interface NodePhases {
   commit: number
 }
 
-/** newPayloadV4 round trips on a real node process (forkchoiceUpdatedV3 after each, not timed), with the node's logged phases. */
-async function nodeTimes(b: Built): Promise<{ times: number[]; phases: (NodePhases | undefined)[] }> {
+/** A real node process: each step is newPayloadV4 (timed, with the node's logged phases) then forkchoiceUpdatedV3 (not timed). */
+async function startNode(b: Built): Promise<{ step(block: Block): Promise<{ ms: number; phases: NodePhases | undefined }>; close(): Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'parallax-nodepath-node-'))
   const genesisFile = join(dir, 'genesis.json')
   await writeFile(genesisFile, JSON.stringify(genesisToJson(b.spec)))
@@ -148,6 +161,12 @@ async function nodeTimes(b: Built): Promise<{ times: number[]; phases: (NodePhas
       imported.set(r.number, { elapsed: ms(r.elapsed), validate: ms(r.validate), execute: ms(r.execute), commit: ms(r.commit) })
     }
   })
+  const close = async (): Promise<void> => {
+    const exited = new Promise((r) => child.once('exit', r))
+    child.kill('SIGINT')
+    await exited
+    await rm(dir, { recursive: true, force: true })
+  }
   try {
     const url = await new Promise<string>((resolve, reject) => {
       let buf = ''
@@ -162,22 +181,24 @@ async function nodeTimes(b: Built): Promise<{ times: number[]; phases: (NodePhas
       child.once('exit', (code) => reject(new Error(`node exited ${code}: ${buf}`)))
     })
     const rpc = new RpcClient(url, secret)
-    const times: number[] = []
-    for (const block of b.blocks) {
-      const payload = encodeExecutionPayload(3, blockToPayload(block))
-      const t = performance.now()
-      const status = (await rpc.call('engine_newPayloadV4', [payload, [], bytesToHex(block.header.parentBeaconBlockRoot!), []])) as { status: string; validationError?: string }
-      times.push(performance.now() - t)
-      if (status.status !== 'VALID') throw new Error(`newPayload ${block.header.number}: ${status.status} ${status.validationError ?? ''}`)
-      const hash = bytesToHex(block.hash())
-      await rpc.call('engine_forkchoiceUpdatedV3', [{ headBlockHash: hash, safeBlockHash: hash, finalizedBlockHash: bytesToHex(new Uint8Array(32)) }, null])
+    return {
+      async step(block) {
+        const payload = encodeExecutionPayload(3, blockToPayload(block))
+        const t = performance.now()
+        const status = (await rpc.call('engine_newPayloadV4', [payload, [], bytesToHex(block.header.parentBeaconBlockRoot!), []])) as { status: string; validationError?: string }
+        const ms = performance.now() - t
+        if (status.status !== 'VALID') throw new Error(`newPayload ${block.header.number}: ${status.status} ${status.validationError ?? ''}`)
+        const hash = bytesToHex(block.hash())
+        await rpc.call('engine_forkchoiceUpdatedV3', [{ headBlockHash: hash, safeBlockHash: hash, finalizedBlockHash: bytesToHex(new Uint8Array(32)) }, null])
+        // The node logs the import before it answers; stderr may come a moment after the answer.
+        for (let i = 0; i < 50 && !imported.has(Number(block.header.number)); i++) await sleep(2)
+        return { ms, phases: imported.get(Number(block.header.number)) }
+      },
+      close,
     }
-    return { times, phases: b.blocks.map((x) => imported.get(Number(x.header.number))) }
-  } finally {
-    const exited = new Promise((r) => child.once('exit', r))
-    child.kill('SIGINT')
-    await exited
-    await rm(dir, { recursive: true, force: true })
+  } catch (err) {
+    await close()
+    throw err
   }
 }
 
@@ -188,8 +209,10 @@ async function main(): Promise<void> {
       blocks: { type: 'string', default: '10' },
       warmup: { type: 'string', default: '5' },
       seed: { type: 'string', default: String(DEFAULT_SEED) },
+      pause: { type: 'string', default: String(PAUSE_MS) },
     },
   })
+  PAUSE_MS = Number(values.pause)
   const n = Number(values.blocks)
   const warmup = Number(values.warmup)
   if (!Number.isInteger(n) || !Number.isInteger(warmup) || warmup < 0 || n <= warmup) throw new Error('--blocks must exceed --warmup (integers)')
@@ -200,25 +223,48 @@ async function main(): Promise<void> {
   for (const name of rows) {
     log(`[${name}] building ${n} blocks...`)
     const b = await buildChain(name, Number(values.seed), n)
-    log(`[${name}] executor alone...`)
-    const ex = (await executorTimes(b)).slice(warmup)
-    log(`[${name}] node process...`)
-    const node = await nodeTimes(b)
-    const nd = node.times.slice(warmup)
-    const ph = node.phases.slice(warmup).filter((x): x is NodePhases => x !== undefined)
+    // Interleaved, block by block: the executor alone, then the node on the same block, so both see
+    // the same phase of a noisy machine (run one after the other, their medians moved by up to 30%
+    // between runs). A pause between steps, as between slots: the previous step's leftovers (a
+    // node's writes behind, its pool update) are not charged to the next.
+    log(`[${name}] executor alone and node process, interleaved...`)
+    const exec = await openExecutor(b)
+    const node = await startNode(b).catch(async (err: unknown) => {
+      await exec.close()
+      throw err
+    })
+    const all: { ex: number; nd: number; ph: NodePhases | undefined }[] = []
+    try {
+      for (const block of b.blocks) {
+        const ex = await exec.step(block)
+        await sleep(PAUSE_MS)
+        const r = await node.step(block)
+        await sleep(PAUSE_MS)
+        all.push({ ex, nd: r.ms, ph: r.phases })
+      }
+    } finally {
+      await node.close()
+      await exec.close()
+    }
+    const timed = all.slice(warmup)
+    const ex = timed.map((x) => x.ex)
+    const nd = timed.map((x) => x.nd)
+    const ph = timed.map((x) => x.ph).filter((x): x is NodePhases => x !== undefined)
     const phase = (k: keyof NodePhases) => (ph.length > 0 ? median(ph.map((x) => x[k])).toFixed(0) : '-')
     // Outside the import: JSON and payload decoding, block hash and transactions-root checks, the HTTP round trip.
-    const outside = ph.length > 0 ? median(node.times.slice(warmup).map((t, k) => t - (node.phases[warmup + k]?.elapsed ?? NaN)).filter(Number.isFinite)).toFixed(0) : '-'
+    const outside = ph.length > 0 ? median(timed.map((x) => x.nd - (x.ph?.elapsed ?? NaN)).filter(Number.isFinite)).toFixed(0) : '-'
+    // Per block, node / executor on that block: the ratio's median is steadier than the ratio of medians.
+    const ratio = median(timed.map((x) => x.nd / x.ex))
     const gas = median(b.gas.slice(warmup).map(Number))
     const txs = median(b.blocks.slice(warmup).map((x) => x.transactions.length))
     const e = median(ex)
     const p = median(nd)
-    log(`[${name}] executor ${ex.map((x) => x.toFixed(0)).join(' ')} ms; newPayload ${nd.map((x) => x.toFixed(0)).join(' ')} ms`)
+    log(`[${name}] executor ${ex.map((x) => x.toFixed(0)).join(' ')} ms; newPayload ${nd.map((x) => x.toFixed(0)).join(' ')} ms; node/executor per block ${timed.map((x) => (x.nd / x.ex).toFixed(2)).join(' ')}`)
     out.push(
-      `${name.padEnd(21)}  ${String(txs).padStart(9)}  ${`${(gas / 1e6).toFixed(1)}M`.padStart(9)}  ${e.toFixed(0).padStart(11)}  ${p.toFixed(0).padStart(13)}  ${`${(p / e).toFixed(2)}x`.padStart(13)}  ${(gas / 1e6 / (p / 1000)).toFixed(1).padStart(11)}  ${phase('validate').padStart(15)}  ${phase('execute').padStart(7)}  ${phase('commit').padStart(6)}  ${outside.padStart(14)}`,
+      `${name.padEnd(21)}  ${String(txs).padStart(9)}  ${`${(gas / 1e6).toFixed(1)}M`.padStart(9)}  ${e.toFixed(0).padStart(11)}  ${p.toFixed(0).padStart(13)}  ${`${ratio.toFixed(2)}x`.padStart(13)}  ${(gas / 1e6 / (p / 1000)).toFixed(1).padStart(11)}  ${phase('validate').padStart(15)}  ${phase('execute').padStart(7)}  ${phase('commit').padStart(6)}  ${outside.padStart(14)}`,
     )
   }
-  process.stdout.write(`Node path (${new Date().toISOString()}): median of ${n - warmup} blocks after ${warmup} warm-up, one node process, default --exec.workers\n${out.join('\n')}\n`)
+  process.stdout.write(`Node path (${new Date().toISOString()}): median of ${n - warmup} blocks after ${warmup} warm-up, executor and node interleaved block by block (${PAUSE_MS} ms apart), default --exec.workers; node/executor: median of the per-block ratios\n${out.join('\n')}\n`)
 }
 
 main().catch((err: unknown) => {

@@ -174,6 +174,29 @@ t.test('extending the head reads no stored block body (the canonical check walks
   t.equal(bytesToHex(chain.head.hash()), bytesToHex(a2.hash()))
 })
 
+t.test('a head move to a block just inserted (newPayload, then forkchoiceUpdated) decodes no stored block', async (t) => {
+  const { chain, common } = await setup()
+  const a1 = await build(chain, common, chain.head, { to: '0x' + '51'.repeat(20), nonce: 0, salt: 11 })
+  t.equal((await chain.insertBlock(a1)).status, 'imported')
+  const store = chain.store
+  const getBlock = store.getBlock.bind(store)
+  const read: string[] = []
+  store.getBlock = async (h: Uint8Array) => {
+    read.push(bytesToHex(h))
+    return getBlock(h)
+  }
+  t.teardown(() => {
+    store.getBlock = getBlock
+  })
+  const added: Block[] = []
+  chain.onHeadChange((a) => added.push(...a))
+  await chain.setHead(a1.hash())
+  t.same(read, [], 'the inserted block is taken as decoded for its import')
+  t.equal(added.length, 1, 'head listeners get it')
+  t.equal(bytesToHex(added[0]!.hash()), bytesToHex(a1.hash()))
+  t.equal((await chain.store.getTxLocation(a1.transactions[0]!.hash()))?.index, 0, 'its transactions are indexed')
+})
+
 t.test('on LevelDB, a block inserted without a head move is written behind; the head move after it waits for it', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'parallax-chain-behind-'))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
