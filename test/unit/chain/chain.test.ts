@@ -1,4 +1,4 @@
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { createFeeMarket1559Tx } from '@ethereumjs/tx'
 import { createBlock, type Block } from '@ethereumjs/block'
 import { bytesToHex, hexToBytes, privateToAddress } from '@ethereumjs/util'
@@ -60,6 +60,21 @@ async function build(chain: Chain, common: Common, parent: Block['header'], opts
   })
   t.equal(built.skipped.length, 0, 'built block includes the tx', { skipped: built.skipped.map((s) => s.error) })
   return built.block
+}
+
+/** Hashes of the blocks the chain's store decodes from now on (until the test ends). */
+function spyGetBlock(t: Test, chain: Chain): string[] {
+  const store = chain.store
+  const getBlock = store.getBlock.bind(store)
+  const read: string[] = []
+  store.getBlock = async (h: Uint8Array) => {
+    read.push(bytesToHex(h))
+    return getBlock(h)
+  }
+  t.teardown(() => {
+    store.getBlock = getBlock
+  })
+  return read
 }
 
 /** Flat tables equal what a walk of the head's state trie gives. */
@@ -159,16 +174,7 @@ t.test('extending the head reads no stored block body (the canonical check walks
   const a1 = await build(chain, common, chain.head, { to: '0x' + '31'.repeat(20), nonce: 0, salt: 7 })
   t.equal((await chain.insertBlock(a1, { setHead: true })).status, 'imported')
   const a2 = await build(chain, common, a1.header, { to: '0x' + '32'.repeat(20), nonce: 1, salt: 8 })
-  const store = chain.store
-  const getBlock = store.getBlock.bind(store)
-  const read: string[] = []
-  store.getBlock = async (h: Uint8Array) => {
-    read.push(bytesToHex(h))
-    return getBlock(h)
-  }
-  t.teardown(() => {
-    store.getBlock = getBlock
-  })
+  const read = spyGetBlock(t, chain)
   t.equal((await chain.insertBlock(a2, { setHead: true })).status, 'imported')
   t.same(read, [], 'no block decoded to extend the chain')
   t.equal(bytesToHex(chain.head.hash()), bytesToHex(a2.hash()))
@@ -178,16 +184,7 @@ t.test('a head move to a block just inserted (newPayload, then forkchoiceUpdated
   const { chain, common } = await setup()
   const a1 = await build(chain, common, chain.head, { to: '0x' + '51'.repeat(20), nonce: 0, salt: 11 })
   t.equal((await chain.insertBlock(a1)).status, 'imported')
-  const store = chain.store
-  const getBlock = store.getBlock.bind(store)
-  const read: string[] = []
-  store.getBlock = async (h: Uint8Array) => {
-    read.push(bytesToHex(h))
-    return getBlock(h)
-  }
-  t.teardown(() => {
-    store.getBlock = getBlock
-  })
+  const read = spyGetBlock(t, chain)
   const added: Block[] = []
   chain.onHeadChange((a) => added.push(...a))
   await chain.setHead(a1.hash())
