@@ -37,6 +37,12 @@ export type TriePartResult = { refs: Raw[]; nodes: Array<[Uint8Array, Uint8Array
  */
 export interface TrieHelper {
   run(tasks: TriePart[][], claim: Int32Array, deliver: (task: number, results: TriePartResult[]) => void): Promise<void>
+  /**
+   * Asked when the updates start: false when the helper would only take a core from this thread
+   * (other processes keep every core busy). A helper descheduled with tasks claimed makes this
+   * thread wait and then redo them, and it keeps computing them into the next block.
+   */
+  usable?(): boolean
 }
 
 const ALL = 0xffff
@@ -86,7 +92,7 @@ type Source = { split: { task: number; owned: number }[] } | { task: number; par
  */
 export async function updateTries(get: SyncNodeGetter, tries: readonly { root: Uint8Array; changes: TrieChange[] }[], helper?: TrieHelper): Promise<TrieBatchResult[]> {
   const total = tries.reduce((n, t) => n + t.changes.length, 0)
-  if (helper === undefined || total < HELPER_MIN) return tries.map((t) => updateTrieSync(get, t.root, t.changes))
+  if (helper === undefined || total < HELPER_MIN || helper.usable?.() === false) return tries.map((t) => updateTrieSync(get, t.root, t.changes))
   const tasks: TriePart[][] = []
   const sources: Source[] = new Array(tries.length)
   let bundle: TriePart[] = []

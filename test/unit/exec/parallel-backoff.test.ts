@@ -12,8 +12,8 @@ import { SequentialExecutor } from '../../../src/exec/sequential.ts'
 import { rowWorkload } from '../../bench/rows.ts'
 import { setupBenchBlock } from '../../bench/setup.ts'
 
-async function blockRuns(t: Test, row: string, opts: Partial<ParallelExecutorOptions>, blocks: number) {
-  const block = await setupBenchBlock(rowWorkload(row, 7), 3_000_000n, { builder: 'runBlock' })
+async function blockRuns(t: Test, row: string, opts: Partial<ParallelExecutorOptions>, blocks: number, gas = 3_000_000n) {
+  const block = await setupBenchBlock(rowWorkload(row, 7), gas, { builder: 'runBlock' })
   t.teardown(() => block.close())
   const reasons: string[] = []
   const par = new ParallelExecutor({ workers: 1, kvPath: block.location, minTxs: 1, cores: 2, mainShare: 0.3, onFallback: (r) => reasons.push(r), ...opts })
@@ -73,4 +73,16 @@ t.test('the reader counts another process\'s busy thread, not this process\'s ow
   t.ok(once !== undefined && once >= 1, `othersRunnable (a reader opened for one reading): ${once}`)
   reader!.close()
   t.equal(reader!.read(), undefined, 'a closed reader reads nothing')
+})
+
+t.test('busy cores: the state root is computed on the main thread alone, without the helper thread', async (t) => {
+  // A relay chain runs on the main thread alone (predicted one chain); its state root's trie updates
+  // still used a worker as helper, which under load only took a core from the main thread.
+  // 10M gas: enough trie changes for the helper to be asked (split-root.ts HELPER_MIN).
+  for (const row of ['worst/erc20-chain', 'raw-transfers/independent']) {
+    const busy = await blockRuns(t, row, { loadBackoff: true, runnable: () => 1 }, 1, 10_000_000n)
+    t.equal(busy.par.lastProfile?.rootAlone, true, `${row}: other processes busy: no helper`)
+    const idle = await blockRuns(t, row, { loadBackoff: true, runnable: () => 0 }, 1, 10_000_000n)
+    t.equal(idle.par.lastProfile?.rootAlone, false, `${row}: idle machine: the helper is used`)
+  }
 })
