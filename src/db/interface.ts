@@ -36,6 +36,7 @@ export interface KVStore extends KVReader {
   /**
    * Writes behind, where the store can (LevelKV): the ops are readable through this store at once and
    * applied (all or none) after every earlier write; resolves with the milliseconds until they landed.
+   * Throws at once when the store takes no more writes (an earlier one failed).
    */
   stage?(ops: BatchOp[]): Promise<number>
   /** Resolves once every staged write landed, where other readers (threads) look at the store itself. */

@@ -118,9 +118,11 @@ export class LevelKV implements KVStore {
    * from a later turn of the event loop (after what the caller answers next) and after every earlier
    * write landed. Resolves with the milliseconds from staging to landing; rejects if it failed.
    * With `sync` (fsync every batch) the write is not deferred: the caller wants it on disk first.
+   * Throws at once (not a rejected promise) once an earlier write failed: the caller must not answer
+   * as if the ops were stored.
    */
   stage(ops: BatchOp[]): Promise<number> {
-    if (this.failure !== undefined) return Promise.reject(this.failure)
+    if (this.failure !== undefined) throw this.failure
     const t = performance.now()
     if (this.sync) return this.batch(ops).then(() => performance.now() - t)
     if (ops.length === 0) return Promise.resolve(0)

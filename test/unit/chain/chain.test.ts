@@ -8,6 +8,7 @@ import { Chain } from '../../../src/chain/chain.ts'
 import { initGenesis } from '../../../src/chain/genesis.ts'
 import { MemoryKV } from '../../../src/db/memory.ts'
 import { LevelKV } from '../../../src/db/level.ts'
+import { StorageError } from '../../../src/db/errors.ts'
 import type { KVStore } from '../../../src/db/interface.ts'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -217,4 +218,20 @@ t.test('on LevelDB, a block inserted without a head move is written behind; the 
   const reopened = await Chain.open({ kv: again, common, executor: new SequentialExecutor(), logger: silent })
   t.equal(bytesToHex(reopened.head.hash()), bytesToHex(head), 'reopened at the same head')
   await again.close()
+})
+
+t.test('on LevelDB, a block whose write behind failed: the next insert is an error, never VALID', async (t) => {
+  const mem = await setup()
+  const a1 = await build(mem.chain, mem.common, mem.chain.head, { to: '0x' + '61'.repeat(20), nonce: 0, salt: 12 })
+  t.equal((await mem.chain.insertBlock(a1, { setHead: true })).status, 'imported')
+  const a2 = await build(mem.chain, mem.common, a1.header, { to: '0x' + '62'.repeat(20), nonce: 1, salt: 13 })
+  const dir = mkdtempSync(join(tmpdir(), 'parallax-chain-fail-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const kv = await LevelKV.open(dir)
+  const { chain } = await setup(kv)
+  t.equal((await chain.insertBlock(a1)).status, 'imported')
+  // LevelDB goes away before A1's batch is issued (as a failing disk would make it fail).
+  void kv.db.close()
+  await t.rejects(chain.insertBlock(a2), StorageError, 'an error (the Engine API answers it as one), not imported and not INVALID')
+  t.equal(chain.invalid.get(a2.hash()), undefined, 'A2 is not remembered as invalid')
 })

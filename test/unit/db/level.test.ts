@@ -173,7 +173,7 @@ t.test('stage: a batch that fails fails every later write (reads no longer match
   await t.rejects(staged, StorageError, 'the stage rejects with a StorageError')
   await t.rejects(kv.settled(), StorageError, 'settled() rejects')
   await t.rejects(kv.batch([{ type: 'put', key: k(2), value: v(2) }]), StorageError, 'a later batch is refused')
-  await t.rejects(kv.stage([{ type: 'put', key: k(3), value: v(3) }]), StorageError, 'a later stage is refused')
+  t.throws(() => kv.stage([{ type: 'put', key: k(3), value: v(3) }]), StorageError, 'a later stage is refused at once (its caller must not answer as if it were stored)')
   const again = await LevelKV.open(dir)
   t.equal(await again.get(k(1)), undefined, 'the failed batch is not there')
   t.equal(await again.get(k(2)), undefined, 'nor anything after it')
