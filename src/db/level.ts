@@ -38,9 +38,20 @@ export class LevelKV implements KVStore {
   /** A staged batch that failed: every later write fails with it (the store no longer has what reads showed). */
   private failure: StorageError | undefined
 
+  /**
+   * Writes `ops` behind (see the class comment): readable here at once; the LevelDB batch is issued
+   * from a later turn of the event loop (after what the caller answers next) and after every earlier
+   * write landed. Resolves with the milliseconds from staging to landing; rejects if it failed.
+   * Throws at once (not a rejected promise) once an earlier write failed: the caller must not answer
+   * as if the ops were stored. Absent with `sync` (fsync every batch): its owner wants every write
+   * on disk before it answers, so callers use `batch`.
+   */
+  readonly stage: ((ops: BatchOp[]) => Promise<number>) | undefined
+
   private constructor(db: ClassicLevel<Uint8Array, Uint8Array>, sync: boolean) {
     this.db = db
     this.sync = sync
+    this.stage = sync ? undefined : (ops) => this.stageBehind(ops)
   }
 
   static async open(location: string, opts: LevelOptions = {}): Promise<LevelKV> {
@@ -113,18 +124,9 @@ export class LevelKV implements KVStore {
     }
   }
 
-  /**
-   * Writes `ops` behind (see the class comment): readable here at once; the LevelDB batch is issued
-   * from a later turn of the event loop (after what the caller answers next) and after every earlier
-   * write landed. Resolves with the milliseconds from staging to landing; rejects if it failed.
-   * With `sync` (fsync every batch) the write is not deferred: the caller wants it on disk first.
-   * Throws at once (not a rejected promise) once an earlier write failed: the caller must not answer
-   * as if the ops were stored.
-   */
-  stage(ops: BatchOp[]): Promise<number> {
+  private stageBehind(ops: BatchOp[]): Promise<number> {
     if (this.failure !== undefined) throw this.failure
     const t = performance.now()
-    if (this.sync) return this.batch(ops).then(() => performance.now() - t)
     if (ops.length === 0) return Promise.resolve(0)
     this.staged.push(ops)
     if (this.stagedIndex !== undefined) for (const op of ops) this.stagedIndex.set(keyId(op.key), op.type === 'put' ? op.value : null)

@@ -235,3 +235,14 @@ t.test('on LevelDB, a block whose write behind failed: the next insert is an err
   await t.rejects(chain.insertBlock(a2), StorageError, 'an error (the Engine API answers it as one), not imported and not INVALID')
   t.equal(chain.invalid.get(a2.hash()), undefined, 'A2 is not remembered as invalid')
 })
+
+t.test('on LevelDB with sync (fsync per batch), an inserted block is on disk when the insert resolves', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'parallax-chain-sync-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  const kv = await LevelKV.open(dir, { sync: true })
+  t.teardown(() => kv.close())
+  const { chain, common } = await setup(kv)
+  const a1 = await build(chain, common, chain.head, { to: '0x' + '71'.repeat(20), nonce: 0, salt: 14 })
+  t.equal((await chain.insertBlock(a1)).status, 'imported')
+  t.ok(kv.db.getSync(key(Prefix.Header, a1.hash())) !== undefined, 'nothing written behind: its owner asked for every write on disk first')
+})

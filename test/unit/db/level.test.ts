@@ -131,11 +131,11 @@ if (mode === 'sync') {
 t.test('stage: written behind, readable at once, landed in order', async (t) => {
   const kv = await LevelKV.open(freshDir())
   await kv.put(k(2), v(2))
-  const a = kv.stage([
+  const a = kv.stage!([
     { type: 'put', key: k(1), value: v(1) },
     { type: 'del', key: k(2) },
   ])
-  const b = kv.stage([{ type: 'put', key: k(1), value: v(11) }])
+  const b = kv.stage!([{ type: 'put', key: k(1), value: v(11) }])
   // Nothing is in LevelDB yet (the batch is issued from a later turn of the event loop) ...
   t.equal(kv.db.getSync(k(1)), undefined, 'not in LevelDB while staged')
   t.same(kv.db.getSync(k(2)), v(2), 'the staged delete has not reached LevelDB either')
@@ -153,10 +153,10 @@ t.test('stage: written behind, readable at once, landed in order', async (t) => 
   await kv.settled()
   t.equal(await countPrefix(kv, PFX), 2, 'keys() lists what landed')
   // keys() waits for staged batches: a key only staged is listed.
-  void kv.stage([{ type: 'put', key: k(4), value: v(4) }])
+  void kv.stage!([{ type: 'put', key: k(4), value: v(4) }])
   t.equal(await countPrefix(kv, PFX), 3, 'keys() waits for what is staged')
   // close() writes what is staged first.
-  void kv.stage([{ type: 'put', key: k(5), value: v(5) }])
+  void kv.stage!([{ type: 'put', key: k(5), value: v(5) }])
   const dir = kv.db.location
   await kv.close()
   const again = await LevelKV.open(dir)
@@ -167,24 +167,22 @@ t.test('stage: written behind, readable at once, landed in order', async (t) => 
 t.test('stage: a batch that fails fails every later write (reads no longer match the disk)', async (t) => {
   const dir = freshDir()
   const kv = await LevelKV.open(dir)
-  const staged = kv.stage([{ type: 'put', key: k(1), value: v(1) }])
+  const staged = kv.stage!([{ type: 'put', key: k(1), value: v(1) }])
   // LevelDB goes away under the staged batch (as a disk error would): it fails when it is issued.
   await kv.db.close()
   await t.rejects(staged, StorageError, 'the stage rejects with a StorageError')
   await t.rejects(kv.settled(), StorageError, 'settled() rejects')
   await t.rejects(kv.batch([{ type: 'put', key: k(2), value: v(2) }]), StorageError, 'a later batch is refused')
-  t.throws(() => kv.stage([{ type: 'put', key: k(3), value: v(3) }]), StorageError, 'a later stage is refused at once (its caller must not answer as if it were stored)')
+  t.throws(() => kv.stage!([{ type: 'put', key: k(3), value: v(3) }]), StorageError, 'a later stage is refused at once (its caller must not answer as if it were stored)')
   const again = await LevelKV.open(dir)
   t.equal(await again.get(k(1)), undefined, 'the failed batch is not there')
   t.equal(await again.get(k(2)), undefined, 'nor anything after it')
   await again.close()
 })
 
-t.test('stage with sync: written before it resolves (fsync asked for: nothing deferred)', async (t) => {
+t.test('with sync (fsync per batch) nothing is written behind: no stage, callers use batch', async (t) => {
   const kv = await LevelKV.open(freshDir(), { sync: true })
-  const p = kv.stage([{ type: 'put', key: k(1), value: v(1) }])
-  await p
-  t.same(kv.db.getSync(k(1)), v(1))
+  t.equal(kv.stage, undefined)
   await kv.close()
 })
 
@@ -205,7 +203,7 @@ for (let b = 0; b < ${BATCHES}; b++) {
     ops.push({ type: 'put', key, value: new TextEncoder().encode('v' + b + 'y'.repeat(64)) })
   }
   // Killed as batch "at" lands (the next one may be on its way), or after a delay ("+ms").
-  void kv.stage(ops).then(() => { if (String(b) === at) process.kill(process.pid, 'SIGKILL') })
+  void kv.stage!(ops).then(() => { if (String(b) === at) process.kill(process.pid, 'SIGKILL') })
 }
 if (at.startsWith('+')) setTimeout(() => process.kill(process.pid, 'SIGKILL'), Number(at.slice(1)))
 `,
