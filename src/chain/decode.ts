@@ -8,14 +8,14 @@ import { MalformedBlockError } from '../util/errors.ts'
 import { rememberBlockRlp } from '../exec/block-bytes.ts'
 import { orderedTrieRoot } from '../engine-api/block.ts'
 import { rlpItemLength, rlpListItems, rlpPayloadAt } from '../util/rlp-bytes.ts'
-import { txDecodeCommon } from '../util/tx-common.ts'
+import { sharedTxDecodeCommon } from '../util/tx-common.ts'
 
 export function decodeBlock(bytes: Uint8Array, common: Common): Block {
   let block: Block
   try {
     // Transactions decoded with the tx params merged into the Common once (util/tx-common.ts), not
     // once per transaction.
-    block = createBlockFromRLP(bytes, { common: decodeCommon(common), setHardfork: true })
+    block = createBlockFromRLP(bytes, { common: sharedTxDecodeCommon(common), setHardfork: true })
   } catch (err) {
     throw new MalformedBlockError(`cannot decode block: ${err instanceof Error ? err.message : String(err)}`)
   }
@@ -33,12 +33,6 @@ export function decodeBlock(bytes: Uint8Array, common: Common): Block {
   return rememberBlockRlp(block, bytes)
 }
 
-const decodeCommons = new WeakMap<Common, Common>()
-function decodeCommon(common: Common): Common {
-  let c = decodeCommons.get(common)
-  if (c === undefined) decodeCommons.set(common, (c = txDecodeCommon(common)))
-  return c
-}
 
 /** Splits a file of concatenated RLP blocks (geth's export format) into one byte range per block. */
 export function* splitRlpStream(data: Uint8Array): Generator<Uint8Array> {

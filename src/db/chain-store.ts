@@ -7,7 +7,7 @@ import { RLP } from '@ethereumjs/rlp'
 import type { BlockBytes } from '@ethereumjs/block'
 import { bytesToHex } from '@ethereumjs/util'
 import { blockBodyRlp } from '../exec/block-bytes.ts'
-import { txDecodeCommon } from '../util/tx-common.ts'
+import { sharedTxDecodeCommon } from '../util/tx-common.ts'
 import type { BatchOp, KVStore } from './interface.ts'
 import { key, metaKey, MetaKey, Prefix, readU64be, u64be } from './keys.ts'
 import { decodeReceipts, encodeReceipts, type StoredReceipt } from './receipts.ts'
@@ -21,7 +21,6 @@ export class ChainStore {
   readonly kv: KVStore
   readonly common: Common
   private readonly headerCache = new Map<string, BlockHeader>()
-  private decodeCommon: Common | undefined
 
   constructor(kv: KVStore, common: Common) {
     this.kv = kv
@@ -52,8 +51,7 @@ export class ChainStore {
     const values = [RLP.decode(header), ...parts] as unknown as BlockBytes
     // The transactions decoded over a Common with their params merged once, not once per transaction
     // (util/tx-common.ts: the library's way took ~50 ms for a 600-transaction block).
-    this.decodeCommon ??= txDecodeCommon(this.common)
-    return createBlockFromBytesArray(values, { common: this.decodeCommon, setHardfork: true, skipConsensusFormatValidation: true })
+    return createBlockFromBytesArray(values, { common: sharedTxDecodeCommon(this.common), setHardfork: true, skipConsensusFormatValidation: true })
   }
 
   async getNumber(hash: Uint8Array): Promise<bigint | undefined> {

@@ -16,6 +16,11 @@ export interface LevelOptions {
 /** A pending batch's keys, for reads while it is written (latin1: one char per byte, native conversion). */
 const keyId = (k: Uint8Array): string => Buffer.from(k.buffer, k.byteOffset, k.byteLength).toString('latin1')
 
+/** Adds a batch's writes to a staged index (a later write of a key replaces an earlier one; null: deleted). */
+function indexOps(index: Map<string, Uint8Array | null>, ops: readonly BatchOp[]): void {
+  for (const op of ops) index.set(keyId(op.key), op.type === 'put' ? op.value : null)
+}
+
 /**
  * KVStore over classic-level (LevelDB). Keys and values are raw bytes.
  *
@@ -72,7 +77,7 @@ export class LevelKV implements KVStore {
     if (this.staged.length === 0) return undefined
     if (this.stagedIndex === undefined) {
       const index = new Map<string, Uint8Array | null>()
-      for (const ops of this.staged) for (const op of ops) index.set(keyId(op.key), op.type === 'put' ? op.value : null)
+      for (const ops of this.staged) indexOps(index, ops)
       this.stagedIndex = index
     }
     return this.stagedIndex.get(keyId(key))
@@ -129,7 +134,7 @@ export class LevelKV implements KVStore {
     const t = performance.now()
     if (ops.length === 0) return Promise.resolve(0)
     this.staged.push(ops)
-    if (this.stagedIndex !== undefined) for (const op of ops) this.stagedIndex.set(keyId(op.key), op.type === 'put' ? op.value : null)
+    if (this.stagedIndex !== undefined) indexOps(this.stagedIndex, ops)
     const landed = this.tail
       .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
       .then(() => this.writeUnlessFailed(ops))

@@ -26,3 +26,12 @@ export function txDecodeCommon(common: Common): Common {
   })
   return copy
 }
+
+const shared = new WeakMap<Common, Common>()
+
+/** txDecodeCommon(common), made once per Common (decoding blocks over a long-lived chain Common). */
+export function sharedTxDecodeCommon(common: Common): Common {
+  let c = shared.get(common)
+  if (c === undefined) shared.set(common, (c = txDecodeCommon(common)))
+  return c
+}
