@@ -7,6 +7,8 @@ import { isSyncReader, type BatchOp, type KeyRange, type KVReader } from './inte
  */
 export class Overlay implements KVReader {
   private readonly writes = new Map<string, Uint8Array | null>()
+  /** The key bytes of each write, by the same hex (ops() would otherwise decode ~10,000 hex keys a block). */
+  private readonly keyOf = new Map<string, Uint8Array>()
   readonly base: KVReader
   /** A synchronous get, where the base has one (the batched trie flush reads nodes through it). */
   readonly getSync: ((key: Uint8Array) => Uint8Array | undefined) | undefined
@@ -27,10 +29,14 @@ export class Overlay implements KVReader {
     return this.base.get(key)
   }
   put(key: Uint8Array, value: Uint8Array): void {
-    this.writes.set(bytesToHex(key), value)
+    const h = bytesToHex(key)
+    this.writes.set(h, value)
+    this.keyOf.set(h, key.slice()) // a copy: the caller may reuse its buffer
   }
   del(key: Uint8Array): void {
-    this.writes.set(bytesToHex(key), null)
+    const h = bytesToHex(key)
+    this.writes.set(h, null)
+    this.keyOf.set(h, key.slice())
   }
   async *keys(range: KeyRange): AsyncIterable<Uint8Array> {
     const lo = bytesToHex(range.gte)
@@ -54,12 +60,13 @@ export class Overlay implements KVReader {
   ops(): BatchOp[] {
     const out: BatchOp[] = []
     for (const [h, v] of this.writes) {
-      const key = hexToBytes(h as `0x${string}`)
+      const key = this.keyOf.get(h)!
       out.push(v === null ? { type: 'del', key } : { type: 'put', key, value: v })
     }
     return out
   }
   clear(): void {
     this.writes.clear()
+    this.keyOf.clear()
   }
 }

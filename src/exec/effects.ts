@@ -260,6 +260,8 @@ export interface EffectsTarget {
   putCode(a: Address, code: Uint8Array): Promise<void>
   /** The account's RLP (null: absent), if the target can give it without decoding (FlatReadStateManager). */
   accountRLP?(a: Address): Promise<Uint8Array | null>
+  /** putAccount() of an account given as its RLP, without encoding it again (FlatReadStateManager). */
+  putAccountRLP?(a: Address, rlp: Uint8Array): Promise<void>
 }
 
 /**
@@ -294,15 +296,22 @@ export async function applyEffects(sm: EffectsTarget, fx: TxEffects): Promise<st
   // Wipes only of accounts that were absent (checked above by their reads): their final account
   // carries the empty storage root, and only the slots written after the wipe exist. Accounts
   // absent again at the end were left out by the recorder, with their slots and code.
-  const writes = fx.accountWrites.map(([a, rlp]): [Uint8Array, Account] => [a, createAccountFromRLP(rlp)])
+  // The rebased account, decoded and changed; every other write goes in as the worker encoded it.
+  let rebased: Account | undefined
   if (rebase !== undefined && rebase.delta !== 0n) {
-    for (const [a, acc] of writes) {
+    for (const [a, rlp] of fx.accountWrites) {
       if (!equalsBytes(a, rebase.address)) continue
-      acc.balance += rebase.delta
-      if (acc.balance < 0n || acc.balance >= 1n << 256n) return `rebased balance of ${new Address(a).toString()} out of range`
+      rebased = createAccountFromRLP(rlp)
+      rebased.balance += rebase.delta
+      if (rebased.balance < 0n || rebased.balance >= 1n << 256n) return `rebased balance of ${new Address(a).toString()} out of range`
     }
   }
-  for (const [a, acc] of writes) await sm.putAccount(new Address(a), acc)
+  for (const [a, rlp] of fx.accountWrites) {
+    const address = new Address(a)
+    if (rebased !== undefined && equalsBytes(a, rebase!.address)) await sm.putAccount(address, rebased)
+    else if (sm.putAccountRLP !== undefined) await sm.putAccountRLP(address, rlp)
+    else await sm.putAccount(address, createAccountFromRLP(rlp))
+  }
   for (const [a, code] of fx.codeWrites) await sm.putCode(new Address(a), code)
   for (const [a, slot, value] of fx.slotWrites) await sm.putStorage(new Address(a), slot, value)
   return undefined

@@ -119,3 +119,21 @@ t.test('overlay over overlay (nested block scopes)', async (t) => {
   t.same(await collect(inner.keys({ gte: b(0), lt: b(0xff) })), ['0x01', '0x02'])
   t.same(await collect(outer.keys({ gte: b(0), lt: b(0xff) })), ['0x02', '0x03'])
 })
+
+t.test('ops() give the keys as they were when written, whatever the caller does with its buffer later', async (t) => {
+  const ov = new Overlay(new MemoryKV())
+  const buf = Uint8Array.of(1, 2, 3)
+  ov.put(buf, b(9))
+  buf[0] = 7
+  ov.del(buf)
+  buf[0] = 8
+  t.same(
+    ov.ops().map((op) => [bytesToHex(op.key), op.type]),
+    [
+      ['0x010203', 'put'],
+      ['0x070203', 'del'],
+    ],
+  )
+  ov.clear()
+  t.same(ov.ops(), [], 'clear() forgets the keys too')
+})

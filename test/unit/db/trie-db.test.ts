@@ -19,6 +19,23 @@ t.test('mapKey', async (t) => {
   t.equal(bytesToHex(TrieNodeDB.mapKey(`63${H32.slice(2)}`)), `0x0163${H32.slice(2)}`, "a 32-byte hash that starts with 0x63 is a node, not code")
   t.equal(TrieNodeDB.mapKey(H32)[0], Prefix.TrieNode)
   t.equal(TrieNodeDB.mapKey(`63${H32}`)[0], Prefix.Code)
+  t.equal(bytesToHex(TrieNodeDB.mapKey('AB'.repeat(32))), `0x01${H32}`, 'upper-case hex reads the same')
+  t.equal(bytesToHex(TrieNodeDB.mapKey('abc')), bytesToHex(Uint8Array.of(Prefix.TrieNode, ...hexToBytes('0xabc'))), "an odd-length key is decoded as ethereumjs' hexToBytes does")
+  t.throws(() => TrieNodeDB.mapKey('zz'.repeat(32)), 'a key that is not hex is an error')
+})
+
+t.test('a put of a node the store has is dropped, answered synchronously over a synchronous sink', async (t) => {
+  const base = new MemoryKV()
+  await base.put(hexToBytes(`0x01${H32}`), Uint8Array.of(1, 2))
+  const ov = new Overlay(base)
+  const db = new TrieNodeDB(ov)
+  t.equal(db.putKey(H32, Uint8Array.of(1, 2)), undefined, 'no promise: the sink answered at once')
+  t.equal(db.putKey('cd'.repeat(32), Uint8Array.of(3)), undefined)
+  t.same(
+    ov.ops().map((op) => bytesToHex(op.key)),
+    [`0x01${'cd'.repeat(32)}`],
+    'only the node the store lacked is written',
+  )
 })
 
 t.test('get / put / del / batch go through the sink', async (t) => {
