@@ -89,6 +89,8 @@ export interface EffectsSource {
   effects(i: number, wait: boolean): TxEffects | null | undefined | Promise<TxEffects | null>
   /** Sender public key a worker recovered for transaction `i`. */
   pubkey(i: number): Uint8Array | null | undefined
+  /** The main thread is done with transaction `i` (its result need not be kept). */
+  release?(i: number): void
   /** The rest of the block runs here: the workers may stop (their results would be refused anyway). */
   abandon?(): void
   /**
@@ -370,6 +372,7 @@ async function txLoop(vm: VM, block: Block, source: EffectsSource, sm: EffectsTa
     receipts.push(res.receipt)
     encoded.push({ key: RLP.encode(i), value: encodeReceipt(res.receipt, tx.type) })
     c.perTx.push({ how, ms: performance.now() - tTx })
+    source.release?.(i)
   }
   await credit.settle()
   c.lastTxAt = performance.now()

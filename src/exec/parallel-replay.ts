@@ -71,6 +71,15 @@ export class TraceBoard<T = TxTrace> {
     if (this.slots[i] === undefined) this.poll()
     return this.slots[i]
   }
+  /**
+   * The main thread is done with transaction `i`: its result is dropped (a late one is ignored),
+   * so the block's consumed results are not kept alive, and copied by every young-generation
+   * collection on this thread, until the block ends.
+   */
+  release(i: number): void {
+    this.slots[i] = null
+    this.pubkeys[i] = null
+  }
   /** The main thread is at transaction `i`: workers need not start it or anything before it. */
   progress(i: number): void {
     Atomics.store(this.cancel, 1, i)

@@ -816,6 +816,7 @@ export class ParallelExecutor implements Executor {
       },
       effects: (i, wait) => (wait ? board.get(i) : board.peek(i)),
       pubkey: (i) => board.pubkeys[i],
+      release: (i) => board.release(i),
       abandon: () => {
         board.finish()
         releaseGc() // the rest runs on this thread alone: the scavenge's helpers have a core again
