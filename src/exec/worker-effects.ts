@@ -12,6 +12,7 @@ import { createVM, runTx, type RunTxResult } from '@ethereumjs/vm'
 import type { LevelKV } from '../db/level.ts'
 import { AccessListRecorder } from './bal-record.ts'
 import { BalView } from './bal-view.ts'
+import { packBytes } from './pack.ts'
 import { EffectsStateManager, type TxEffects, type TxResultData } from './effects.ts'
 import { gate, jobContext, noBlockchain, ReplyBatch, txAt, type JobStats, type SpecJob, type SpecReply } from './worker-job.ts'
 
@@ -37,7 +38,8 @@ export async function runEffectsJob(kv: LevelKV, job: SpecJob, post: (r: SpecRep
       sm.phase = 'post'
     }
   }
-  const out = new ReplyBatch<TxEffects>(job.batch, (indices, effects, pubkeys) => post({ id: job.id, ok: true, kind: 'effects', indices, effects, pubkeys }))
+  // The batch's bytes travel in one buffer (pack.ts): the main thread takes them between its own transactions.
+  const out = new ReplyBatch<TxEffects>(job.batch, (indices, effects, pubkeys) => post({ id: job.id, ok: true, kind: 'effects', indices, ...packBytes({ effects, pubkeys }) }))
   let skipped = false
   for (const idx of job.indices) {
     const g = await gate(job, idx)
