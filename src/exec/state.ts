@@ -191,8 +191,9 @@ export class FlatReadStateManager extends MerkleStateManager {
    * bytes as they are instead of decoding them and encoding the account again.
    */
   async putAccountRLP(address: Address, rlp: Uint8Array): Promise<void> {
+    // Not kept decoded: most accounts written this way are not read again in the block (a copy
+    // for each would only be more young objects for the collector to carry).
     const account = createAccountFromRLP(rlp)
-    this.decoded.set(rlp, new Account(account.nonce, account.balance, account.storageRoot, account.codeHash))
     // serialize() is all the library's account cache asks of the account it is given.
     ;(account as { serialize: () => Uint8Array }).serialize = () => rlp
     await this.putAccount(address, account)
