@@ -33,7 +33,6 @@ export function decodeBlock(bytes: Uint8Array, common: Common): Block {
   return rememberBlockRlp(block, bytes)
 }
 
-
 /** Splits a file of concatenated RLP blocks (geth's export format) into one byte range per block. */
 export function* splitRlpStream(data: Uint8Array): Generator<Uint8Array> {
   let off = 0

@@ -63,11 +63,14 @@ export class TrieNodeDB implements DB<string, Uint8Array> {
    */
   putKey(k: string, v: Uint8Array): void | Promise<void> {
     if (this.stored.has(k)) return
+    return this.putNew(k, TrieNodeDB.mapKey(k), v)
+  }
+  /** Writes `v` under `dbKey` (the store's key for hex key `k`, not yet seen here) unless the sink has it. */
+  private putNew(k: string, dbKey: Uint8Array, v: Uint8Array): void | Promise<void> {
     this.stored.add(k)
-    const key = TrieNodeDB.mapKey(k)
     const getSync = this.sink.getSync
-    if (getSync !== undefined) return getSync(key) !== undefined ? undefined : this.sink.put(key, v)
-    return this.sink.get(key).then((had) => (had !== undefined ? undefined : this.sink.put(key, v)))
+    if (getSync !== undefined) return getSync(dbKey) !== undefined ? undefined : this.sink.put(dbKey, v)
+    return this.sink.get(dbKey).then((had) => (had !== undefined ? undefined : this.sink.put(dbKey, v)))
   }
   /**
    * Trie nodes by hash for the batched flush (trie-batch.ts): answered synchronously where the
@@ -89,14 +92,9 @@ export class TrieNodeDB implements DB<string, Uint8Array> {
   }
   /** put() of a trie node by its hash; synchronous where the sink can answer at once. */
   putNode(hash: Uint8Array, enc: Uint8Array): void | Promise<void> {
-    const getSync = this.sink.getSync
     const k = bytesToUnprefixedHex(hash)
-    if (getSync === undefined) return this.put(k, enc)
     if (this.stored.has(k)) return
-    this.stored.add(k)
-    const dbKey = key(Prefix.TrieNode, hash)
-    if (getSync(dbKey) !== undefined) return
-    return this.sink.put(dbKey, enc)
+    return this.putNew(k, key(Prefix.TrieNode, hash), enc)
   }
   async del(_k: string): Promise<void> {
     // content-addressed and shared between roots: never deleted

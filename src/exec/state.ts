@@ -97,12 +97,8 @@ export class FlatReadStateManager extends MerkleStateManager {
   /** Takes part of the state root's trie updates on another thread (the parallel executor sets it; split-root.ts). */
   trieHelper: TrieHelper | undefined
 
-  /** The account's parent value as first loaded (undefined: never loaded before the flush). */
-  parentAccount(address: Address): Uint8Array | null | undefined {
-    return this.parentAccounts.get(address.toString())
-  }
-  /** parentAccount() by the address's 0x-hex (the key `touched` and the flush use). */
-  parentAccountByHex(addressHex: string): Uint8Array | null | undefined {
+  /** The account's parent value as first loaded, by the address's 0x-hex (undefined: never loaded before the flush). */
+  parentAccount(addressHex: string): Uint8Array | null | undefined {
     return this.parentAccounts.get(addressHex)
   }
   /** The slot's parent value as first read from the flat tables, by the address's and slot's 0x-hex (undefined: not known). */
@@ -275,10 +271,8 @@ export class FlatReadStateManager extends MerkleStateManager {
    */
   override async commit(): Promise<void> {
     if (this.batchedFlush && this._checkpointCount === 1) {
-      const nodeDb = this._trie.database() as unknown as { checkpoints?: { keyValueMap: Map<string, Uint8Array | undefined> }[]; db?: unknown }
-      const checkpoints = nodeDb.checkpoints
-      if (Array.isArray(checkpoints) && checkpoints.length === 1 && nodeDb.db instanceof TrieNodeDB) {
-        const store = nodeDb.db
+      const { checkpoints, db: store } = this.trieDb()
+      if (Array.isArray(checkpoints) && checkpoints.length === 1 && store instanceof TrieNodeDB) {
         const writes = checkpoints[0]!.keyValueMap
         for (const [k, v] of writes) {
           if (v === undefined) continue
@@ -299,6 +293,11 @@ export class FlatReadStateManager extends MerkleStateManager {
    * are only written here (runBlock flushes once, for the state root), so every update starts from
    * the parent's nodes.
    */
+  /** The account trie's checkpoint DB as @ethereumjs/mpt keeps it: its open checkpoints and the DB under them. */
+  private trieDb(): { checkpoints?: { keyValueMap: Map<string, Uint8Array | undefined> }[]; db: DB<string, Uint8Array> } {
+    return this._trie.database() as unknown as ReturnType<FlatReadStateManager['trieDb']>
+  }
+
   override async flush(): Promise<void> {
     this.flushed = true
     const caches = this._caches
@@ -315,7 +314,7 @@ export class FlatReadStateManager extends MerkleStateManager {
     const nodeDb = this._trie.database()
     // Storage tries are separate trie objects without checkpoints in ethereumjs: their nodes go
     // straight to the backing store, and are read from there.
-    const backing = (nodeDb as unknown as { db: DB<string, Uint8Array> }).db
+    const { checkpoints, db: backing } = this.trieDb()
     // Our TrieNodeDB answers node reads synchronously where the store can (LevelDB's getSync):
     // the batched updates then run without a promise per node.
     const store = backing instanceof TrieNodeDB ? backing : undefined
@@ -368,7 +367,6 @@ export class FlatReadStateManager extends MerkleStateManager {
     // writes nodes only here), every node it reads is in the backing store: read it there directly.
     // Writes stay in the checkpoint while one is open (a reverted block drops them with it).
     // (Code written through the trie's DB sits there too, under its prefixed hash: not a node.)
-    const checkpoints = (nodeDb as unknown as { checkpoints?: { keyValueMap: Map<string, unknown> }[] }).checkpoints
     const holdsNodes = (c: { keyValueMap: Map<string, unknown> }) => [...c.keyValueMap.keys()].some((k) => k.length === 64)
     const direct = store !== undefined && Array.isArray(checkpoints) && !checkpoints.some(holdsNodes)
     const { root, nodes } =
@@ -498,7 +496,7 @@ export async function computeStateDiff(
     // where known (the same bytes the tries hold): no Account object is built for either unless
     // the account's storage was wiped (decoding and re-encoding ~3,000 accounts took ~15 ms of a
     // block's serial part).
-    const known = post.parentAccountByHex(addressHex)
+    const known = post.parentAccount(addressHex)
     const preAcc0 = known === undefined ? await pre.getAccount(t.address) : undefined
     const preRaw = known === undefined ? slimAccount(preAcc0) : known
     const flushed = post.flushedAccount(addressHex)
