@@ -4,8 +4,9 @@
 // against the stock executor (whose storage writes go through to the tries on every SSTORE, see
 // state.ts writeThroughStorage), as a subset: the stock executor also writes every superseded node.
 import type { Block } from '@ethereumjs/block'
-import { bytesToHex } from '@ethereumjs/util'
+import { bytesToHex, equalsBytes } from '@ethereumjs/util'
 import type { ExecutionOutcome } from './outcome.ts'
+import { isSyncReader, type KVReader } from '../db/interface.ts'
 
 function norm(x: unknown): unknown {
   if (x instanceof Uint8Array) return bytesToHex(x)
@@ -27,6 +28,17 @@ function norm(x: unknown): unknown {
 export interface DiffOptions {
   /** 'subset': `b`'s trie-node writes need only be among `a`'s (a is the stock executor). Default 'equal'. */
   writes?: 'equal' | 'subset'
+  /**
+   * With 'subset': the parent store's value of a key. A put of `b`'s that `a` lacks is accepted when
+   * the store already holds those bytes: the batched flush writes every node it hashed, the stock
+   * executor only the nodes the store lacked (trie-db.ts `fresh`).
+   */
+  stored?: (key: Uint8Array) => Uint8Array | undefined
+}
+
+/** DiffOptions.stored for the parent store `base` (undefined where it cannot answer synchronously: rewrites then count as extra). */
+export function storedIn(base: KVReader): DiffOptions['stored'] {
+  return isSyncReader(base) ? (key) => base.getSync(key) : undefined
 }
 
 /** Names of the fields in which `a` and `b` differ (empty when bit-identical). */
@@ -42,7 +54,13 @@ export function diffOutcomes(a: ExecutionOutcome, b: ExecutionOutcome, opts: Dif
       const sb = (vb as ExecutionOutcome['writes']).map((o) => JSON.stringify(norm(o))).sort()
       if (opts.writes === 'subset') {
         const inA = new Set(sa)
-        const extra = sb.filter((w) => !inA.has(w)).length
+        const stored = opts.stored
+        const rewrite = (o: ExecutionOutcome['writes'][number]): boolean => {
+          if (o.type !== 'put' || stored === undefined) return false
+          const had = stored(o.key)
+          return had !== undefined && equalsBytes(had, o.value)
+        }
+        const extra = (vb as ExecutionOutcome['writes']).filter((o) => !inA.has(JSON.stringify(norm(o))) && !rewrite(o)).length
         if (extra > 0) out.push(`writes (${extra} of ${sb.length} not written by the reference)`)
       } else if (JSON.stringify(sa) !== JSON.stringify(sb)) {
         const inA = new Set(sa)

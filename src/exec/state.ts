@@ -373,7 +373,13 @@ export class FlatReadStateManager extends MerkleStateManager {
       direct && syncGet !== undefined
         ? (await updateTries(syncGet, [{ root: this._trie.root(), changes: accounts }], this.trieHelper))[0]!
         : await updateTrie(direct ? readStored : (h) => nodeDb.get(h), this._trie.root(), accounts)
-    for (const [h, enc] of nodes) await (direct && checkpoints!.length === 0 ? writeStored(h, enc) : nodeDb.put(h, enc))
+    for (const [h, enc] of nodes) {
+      if (direct && checkpoints!.length === 0) await writeStored(h, enc)
+      else {
+        store?.markFresh(h) // written at the checkpoint's commit without an existence check
+        await nodeDb.put(h, enc)
+      }
+    }
     this._trie.root(root)
   }
 }

@@ -7,7 +7,7 @@
 // before it executes).
 import type { ExecutionOutcome } from '../../src/exec/outcome.ts'
 import type { ParallelExecutor } from '../../src/exec/parallel.ts'
-import { diffOutcomes } from '../../src/exec/parallel-compare.ts'
+import { diffOutcomes, storedIn } from '../../src/exec/parallel-compare.ts'
 import { errorMessage, SequentialExecutor, type ExecuteRequest, type Executor } from '../../src/exec/sequential.ts'
 
 export interface Lane {
@@ -100,7 +100,7 @@ export class Differential implements Executor {
   private compare(req: ExecuteRequest, s: Settled, name: string, p: Settled, writes: 'equal' | 'subset'): void {
     const where = `${this.label} block ${req.block.header.number}${req.generate === true ? ' sealing' : ''} (${name})`
     if (s.ok && p.ok) {
-      const d = diffOutcomes(s.o, p.o, { writes })
+      const d = diffOutcomes(s.o, p.o, { writes, stored: storedIn(req.base) })
       if (d.length > 0) this.mismatches.push(`${where}: ${d.join(', ')}`)
     } else if (s.ok !== p.ok) {
       this.mismatches.push(`${where}: sequential ${s.ok ? 'ok' : `threw ${errorMessage(s.e)}`}, parallel ${p.ok ? 'ok' : `threw ${errorMessage(p.e)}`}`)

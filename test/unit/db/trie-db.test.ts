@@ -38,6 +38,35 @@ t.test('a put of a node the store has is dropped, answered synchronously over a 
   )
 })
 
+t.test('nodes the batched flush created are written without asking the store, once', async (t) => {
+  const base = new MemoryKV()
+  await base.put(hexToBytes(`0x01${H32}`), Uint8Array.of(1, 2))
+  let asked = 0
+  const ov = new Overlay(base)
+  const getSync = ov.getSync!
+  const sink = Object.assign(Object.create(ov) as Overlay, { getSync: (k: Uint8Array) => (asked++, getSync(k)) })
+  const db = new TrieNodeDB(sink)
+  const hash = hexToBytes(`0x${H32}`)
+  t.equal(db.putNode(hash, Uint8Array.of(1, 2)), undefined)
+  t.equal(db.putNode(hash, Uint8Array.of(1, 2)), undefined)
+  t.equal(asked, 0, 'putNode never asks the store')
+  t.same(ov.ops().map((op) => bytesToHex(op.key)), [`0x01${H32}`], 'a node equal to a stored one is written again (same bytes), once')
+  // The account trie's fresh nodes wait in the library's checkpoint and come back through putKey.
+  const other = 'cd'.repeat(32)
+  await base.put(hexToBytes(`0x01${other}`), Uint8Array.of(3))
+  db.markFresh(hexToBytes(`0x${other}`))
+  t.equal(db.putKey(other, Uint8Array.of(3)), undefined)
+  t.equal(asked, 0, 'a key marked fresh is not looked up')
+  t.equal(ov.ops().length, 2, 'and is written')
+  const read = 'ef'.repeat(32)
+  await base.put(hexToBytes(`0x01${read}`), Uint8Array.of(4))
+  t.equal(db.putKey(read, Uint8Array.of(4)), undefined)
+  t.equal(asked, 1, 'an unmarked key is looked up')
+  t.equal(ov.ops().length, 2, 'and dropped: the store has it')
+  t.equal(db.putKey(other, Uint8Array.of(3)), undefined)
+  t.equal(ov.ops().length, 2, 'a fresh key is written once')
+})
+
 t.test('get / put / del / batch go through the sink', async (t) => {
   const base = new MemoryKV()
   const ov = new Overlay(base)

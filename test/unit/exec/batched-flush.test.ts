@@ -2,19 +2,13 @@
 // own per-put flush, on random blocks mixing every kind of state change (storage writes and
 // deletions, creations and collisions, self-destructs, delegations, reverts): the same state root,
 // receipts and state diff, and the nodes it writes are a subset of the library's (the library also
-// writes every superseded intermediate node). Longer chains are covered by parallel-chain.test.ts,
+// writes every superseded intermediate node), apart from rewrites of nodes the store already held. Longer chains are covered by parallel-chain.test.ts,
 // whose producer seals with the library flush while the chain executes with the batched one.
 import t from 'tap'
-import { bytesToHex } from '@ethereumjs/util'
 import { setupBenchBlock } from '../../bench/setup.ts'
 import { randomBlockMix } from '../../helpers/workloads/random-mix.ts'
-import { diffOutcomes } from '../../../src/exec/parallel-compare.ts'
+import { diffOutcomes, storedIn } from '../../../src/exec/parallel-compare.ts'
 import { SequentialExecutor } from '../../../src/exec/sequential.ts'
-import type { ExecutionOutcome } from '../../../src/exec/outcome.ts'
-
-function writeKeys(o: ExecutionOutcome): Set<string> {
-  return new Set(o.writes.map((w) => `${w.type}:${bytesToHex(w.key)}:${w.type === 'put' ? bytesToHex(w.value) : ''}`))
-}
 
 t.test('batched flush = library flush on random blocks', async (t) => {
   const seeds = [3, 17, 29, 41, 53, 67]
@@ -28,11 +22,9 @@ t.test('batched flush = library flush on random blocks', async (t) => {
     try {
       const library = await new SequentialExecutor({ libraryFlush: true, stock: true }).execute(bb.request())
       const batched = await new SequentialExecutor().execute(bb.request())
-      const diff = diffOutcomes(library, batched)
-      t.same(diff.filter((d) => !d.startsWith('writes')), [], `seed ${seed}: same outcome apart from superseded nodes`)
-      const lib = writeKeys(library)
-      const missing = [...writeKeys(batched)].filter((k) => !lib.has(k))
-      t.same(missing, [], `seed ${seed}: every node the batched flush writes, the library writes too`)
+      // Every node the batched flush writes, the library writes too, or the store already held it
+      // with those bytes (the batched flush writes each node it hashes, see trie-db.ts `fresh`).
+      t.same(diffOutcomes(library, batched, { writes: 'subset', stored: storedIn(bb.request().base) }), [], `seed ${seed}: same outcome apart from superseded nodes`)
       if (batched.writes.length < library.writes.length) fewer++
     } finally {
       await bb.close()
