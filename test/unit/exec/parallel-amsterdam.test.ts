@@ -252,6 +252,29 @@ t.test('a header committing to a wrong access list is INVALID for both executors
   t.same(diffOutcomes(await seq.execute(bb.request()), await again.execute(bb.request())), [], 'the right list still gives the sequential outcome')
 })
 
+t.test('access list bytes that are not the canonical encoding: INVALID when the header commits to them, VALID when it commits to the canonical ones', async (t) => {
+  const bb = await amsterdamBlock(107, 16, ['erc20-hot', 'transfer'])
+  t.teardown(() => bb.close())
+  const good = bb.blockAccessList!
+  // The same list with one balance given a leading zero byte (RLP integers have none).
+  const list = RLP.decode(good) as unknown as Uint8Array[][][][]
+  const entry = list.find((e) => e[3]!.length > 0)!
+  const change = entry[3]![0]!
+  change[1] = Uint8Array.of(0, ...change[1]!)
+  const padded = RLP.encode(list as never)
+  t.not(bytesToHex(padded), bytesToHex(good), 'other bytes')
+  const req = bb.request()
+  const header = { ...req.block.header.toJSON(), blockAccessListHash: bytesToHex(keccak256(padded)) }
+  const block = createBlock({ header, transactions: req.block.transactions }, { common: req.block.common, setHardfork: true })
+  const par = new ParallelExecutor({ workers: 2, kvPath: bb.location, minTxs: 1 })
+  t.teardown(() => par.close())
+  for (const [name, ex] of [['stock sequential', new SequentialExecutor({ stock: true })], ['sequential', new SequentialExecutor()], ['parallel', par]] as const) {
+    await t.rejects(ex.execute({ ...bb.request(), block, blockAccessList: padded }), InvalidBlockError, `${name}: header commits to the padded bytes: INVALID`)
+    const out = await ex.execute({ ...bb.request(), blockAccessList: padded })
+    t.equal(bytesToHex(out.stateRoot), bytesToHex(req.block.header.stateRoot), `${name}: header commits to the canonical bytes: VALID`)
+  }
+})
+
 t.test('a listed block given a speculation without its access-list calls runs that transaction here (never INVALID)', async (t) => {
   const { createVM } = await import('@ethereumjs/vm')
   const { isSyncReader, viaGetSync } = await import('../../../src/db/interface.ts')
