@@ -3,8 +3,6 @@ import { bytesToUnprefixedHex, hexToBytes } from '@ethereumjs/util'
 import { key, Prefix } from './keys.ts'
 import type { KVReader } from './interface.ts'
 
-const HEX = /^[0-9a-fA-F]*$/
-
 /** Where trie writes go: an Overlay (committed later in one batch) or anything with put/del. */
 export interface KVSink extends KVReader {
   put(key: Uint8Array, value: Uint8Array): void | Promise<void>
@@ -43,17 +41,18 @@ export class TrieNodeDB implements DB<string, Uint8Array> {
   }
 
   static mapKey(hex: string): Uint8Array {
-    // The library's keys are its own even-length hex; anything else takes ethereumjs' decoding.
-    if (hex.length % 2 !== 0 || !HEX.test(hex)) {
-      const bytes = hexToBytes(`0x${hex}`)
-      return bytes.length === 33 && bytes[0] === 0x63 ? key(Prefix.Code, bytes.subarray(1)) : key(Prefix.TrieNode, bytes)
+    // The library's keys are its own even-length hex (Buffer's hex decoding stops at the first
+    // character that is not one: a short write means the key is not). Anything else takes
+    // ethereumjs' decoding, as before.
+    if (hex.length % 2 === 0) {
+      const code = hex.length === 66 && hex.startsWith('63')
+      const digits = code ? hex.slice(2) : hex
+      const out = new Uint8Array(1 + digits.length / 2)
+      out[0] = code ? Prefix.Code : Prefix.TrieNode
+      if (Buffer.from(out.buffer, out.byteOffset, out.length).write(digits, 1, 'hex') === digits.length / 2) return out
     }
-    const code = hex.length === 66 && hex.startsWith('63')
-    const digits = code ? hex.slice(2) : hex
-    const out = new Uint8Array(1 + digits.length / 2)
-    out[0] = code ? Prefix.Code : Prefix.TrieNode
-    Buffer.from(out.buffer, out.byteOffset, out.length).write(digits, 1, 'hex')
-    return out
+    const bytes = hexToBytes(`0x${hex}`)
+    return bytes.length === 33 && bytes[0] === 0x63 ? key(Prefix.Code, bytes.subarray(1)) : key(Prefix.TrieNode, bytes)
   }
 
   async get(k: string): Promise<Uint8Array | undefined> {
@@ -71,10 +70,13 @@ export class TrieNodeDB implements DB<string, Uint8Array> {
    * serial part.
    */
   putKey(k: string, v: Uint8Array): void | Promise<void> {
+    // A fresh node is written at once: one set operation (a later put of the same key finds it in
+    // the sink). A set lookup of a 64-character key costs ~0.5 us; the checkpoint hands over
+    // ~3,800 such nodes for 1,400 transfers.
+    if (this.fresh.delete(k)) return this.sink.put(TrieNodeDB.mapKey(k), v)
     if (this.stored.has(k)) return
     this.stored.add(k)
     const dbKey = TrieNodeDB.mapKey(k)
-    if (this.fresh.delete(k)) return this.sink.put(dbKey, v)
     const getSync = this.sink.getSync
     if (getSync !== undefined) return getSync(dbKey) !== undefined ? undefined : this.sink.put(dbKey, v)
     return this.sink.get(dbKey).then((had) => (had !== undefined ? undefined : this.sink.put(dbKey, v)))
