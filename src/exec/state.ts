@@ -81,10 +81,11 @@ export class FlatReadStateManager extends MerkleStateManager {
   /**
    * Parent values seen when a key was first loaded (every load before the block's flush reads the
    * parent state: writes stay in the caches until then), so the block's state diff need not read
-   * them again: account RLP (null: absent) by address hex, slot value by address hex + slot hex.
+   * them again: account RLP (null: absent) by address hex, slot value by address hex, then slot hex
+   * (a map per address: a key made by joining the two strings is hashed anew on every lookup).
    */
   private readonly parentAccounts = new Map<string, Uint8Array | null>()
-  private readonly parentSlots = new Map<string, Uint8Array>()
+  private readonly parentSlots = new Map<string, Map<string, Uint8Array>>()
   /**
    * What the batched flush computed for each written slot, by address hex and slot hex: the hashed
    * slot (the trie key) and its stored encoding (empty: deleted). The state diff takes these
@@ -101,17 +102,17 @@ export class FlatReadStateManager extends MerkleStateManager {
   parentAccount(addressHex: string): Uint8Array | null | undefined {
     return this.parentAccounts.get(addressHex)
   }
-  /** The slot's parent value as first read from the flat tables, by the address's and slot's 0x-hex (undefined: not known). */
-  parentSlot(addressHex: string, slotHex: string): Uint8Array | undefined {
-    return this.parentSlots.get(addressHex + slotHex)
+  /** The account's slots' parent values as first read from the flat tables, by slot 0x-hex (absent: not known), by the address's 0x-hex. */
+  parentSlotsOf(addressHex: string): ReadonlyMap<string, Uint8Array> | undefined {
+    return this.parentSlots.get(addressHex)
   }
   /** The written account as the batched flush stored it, by address 0x-hex (undefined: not flushed by it). */
   flushedAccount(addressHex: string): { hash: Uint8Array; rlp: Uint8Array | null } | undefined {
     return this.flushedAccounts.get(addressHex)
   }
-  /** The written slot as the batched flush stored it (undefined: not flushed by it). */
-  flushedSlot(addressHex: string, slotHex: string): { hash: Uint8Array; post: Uint8Array } | undefined {
-    return this.flushedSlots.get(addressHex)?.get(slotHex)
+  /** The account's written slots as the batched flush stored them, by slot 0x-hex (absent: not flushed by it). */
+  flushedSlotsOf(addressHex: string): ReadonlyMap<string, { hash: Uint8Array; post: Uint8Array }> | undefined {
+    return this.flushedSlots.get(addressHex)
   }
 
   constructor(opts: ConstructorParameters<typeof MerkleStateManager>[0], flat?: SyncKVReader) {
@@ -223,7 +224,12 @@ export class FlatReadStateManager extends MerkleStateManager {
     if (account === undefined) return new Uint8Array()
     if (!this.slotUnchanged(address, slot, account.storageRoot)) return super.getStorage(address, slot)
     const value = flat.getSync(key(Prefix.FlatStorage, keccak256(address.bytes), keccak256(slot)))
-    if (!this.flushed) this.parentSlots.set(address.toString() + bytesToHex(slot), value ?? new Uint8Array())
+    if (!this.flushed) {
+      const addressHex = address.toString()
+      let slots = this.parentSlots.get(addressHex)
+      if (slots === undefined) this.parentSlots.set(addressHex, (slots = new Map()))
+      slots.set(bytesToHex(slot), value ?? new Uint8Array())
+    }
     caches.storage!.put(address, slot, value ?? RLP_EMPTY_STRING)
     return value === undefined ? new Uint8Array() : (RLP.decode(value) as Uint8Array)
   }
@@ -560,11 +566,13 @@ async function diffWrittenSlots(
 ): Promise<SlotDiff[]> {
   const out: SlotDiff[] = []
   const addressHex = address.toString()
+  const flushedSlots = preExists && postExists ? post.flushedSlotsOf(addressHex) : undefined
+  const parentSlots = post.parentSlotsOf(addressHex)
   for (const [slotHex, slot] of slots) {
     // The batched flush's hash and encoding of the slot where it has them (same values, no second
     // hash, read and encoding); the parent value as first loaded, else read from the parent state.
-    const flushed = preExists && postExists ? post.flushedSlot(addressHex, slotHex) : undefined
-    const preVal = !preExists ? new Uint8Array() : (post.parentSlot(addressHex, slotHex) ?? encodeSlot(await pre.getStorage(address, slot)))
+    const flushed = flushedSlots?.get(slotHex)
+    const preVal = !preExists ? new Uint8Array() : (parentSlots?.get(slotHex) ?? encodeSlot(await pre.getStorage(address, slot)))
     const postVal = !postExists ? new Uint8Array() : (flushed?.post ?? encodeSlot(await post.getStorage(address, slot)))
     if (!equalsBytes(preVal, postVal)) out.push({ slotHash: flushed?.hash ?? keccak(slot), pre: preVal, post: postVal })
   }
