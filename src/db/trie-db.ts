@@ -28,11 +28,13 @@ export class TrieNodeDB implements DB<string, Uint8Array> {
    */
   private readonly stored = new Set<string>()
   /**
-   * Hex keys of nodes the batched flush created this block (markFresh) that wait in the account
-   * trie's checkpoint: written without asking the store first, as putNode's are. A node just hashed
-   * from the block's changes is almost never stored already (only where a subtree returns to a
-   * content it had before); writing it again puts the same bytes under the same key. Asking cost a
-   * LevelDB miss per node, ~5,000 a uniswap/independent-pools block, on the block's serial tail.
+   * Hex keys of nodes the batched flush created (markFresh) that wait in the account trie's
+   * checkpoint (only where the checkpoint held nodes before the flush; otherwise they go to the
+   * sink at once through putNode): written without asking the store first, as putNode's are. A
+   * node just hashed from the block's changes is almost never stored already (only where a subtree
+   * returns to a content it had before); writing it again puts the same bytes under the same key.
+   * Asking cost a LevelDB miss per node, ~5,000 a uniswap/independent-pools block, on the block's
+   * serial tail.
    */
   private readonly fresh = new Set<string>()
 
@@ -64,15 +66,14 @@ export class TrieNodeDB implements DB<string, Uint8Array> {
     await this.putKey(k, v)
   }
   /**
-   * put() by the library's hex key, without a promise where the sink answers at once: the final
-   * commit of a block hands over every node the block wrote or read through the trie (~3,800 for
-   * 1,400 transfers), and an asynchronous existence check per node took 20-40 ms of the block's
-   * serial part.
+   * put() by the library's hex key, without a promise where the sink answers at once: a checkpoint's
+   * commit hands over every node written or read through the library's trie inside it (the stock
+   * path: thousands a block), and an asynchronous existence check per node took 20-40 ms of the
+   * block's serial part.
    */
   putKey(k: string, v: Uint8Array): void | Promise<void> {
-    // A fresh node is written at once: one set operation (a later put of the same key finds it in
-    // the sink). A set lookup of a 64-character key costs ~0.5 us; the checkpoint hands over
-    // ~3,800 such nodes for 1,400 transfers.
+    // A fresh node is written at once, for one set operation (a later put of the same key finds it
+    // in the sink); a set lookup of a 64-character key costs ~0.5 us.
     if (this.fresh.delete(k)) return this.sink.put(TrieNodeDB.mapKey(k), v)
     if (this.stored.has(k)) return
     this.stored.add(k)
