@@ -50,8 +50,9 @@ export function diffOutcomes(a: ExecutionOutcome, b: ExecutionOutcome, opts: Dif
     const va = (a as unknown as Record<string, unknown>)[k]
     const vb = (b as unknown as Record<string, unknown>)[k]
     if (k === 'writes') {
+      const wb = vb as ExecutionOutcome['writes']
       const sa = (va as ExecutionOutcome['writes']).map((o) => JSON.stringify(norm(o))).sort()
-      const sb = (vb as ExecutionOutcome['writes']).map((o) => JSON.stringify(norm(o))).sort()
+      const sb = wb.map((o) => JSON.stringify(norm(o))) // in wb's order until sorted below
       if (opts.writes === 'subset') {
         const inA = new Set(sa)
         const stored = opts.stored
@@ -60,9 +61,9 @@ export function diffOutcomes(a: ExecutionOutcome, b: ExecutionOutcome, opts: Dif
           const had = stored(o.key)
           return had !== undefined && equalsBytes(had, o.value)
         }
-        const extra = (vb as ExecutionOutcome['writes']).filter((o) => !inA.has(JSON.stringify(norm(o))) && !rewrite(o)).length
+        const extra = wb.filter((o, i) => !inA.has(sb[i]!) && !rewrite(o)).length
         if (extra > 0) out.push(`writes (${extra} of ${sb.length} not written by the reference)`)
-      } else if (JSON.stringify(sa) !== JSON.stringify(sb)) {
+      } else if (JSON.stringify(sa) !== JSON.stringify(sb.sort())) {
         const inA = new Set(sa)
         const inB = new Set(sb)
         const only = (xs: string[], other: Set<string>): string => xs.filter((x) => !other.has(x)).slice(0, 2).map((x) => x.slice(0, 80)).join(' ')

@@ -291,6 +291,11 @@ export class FlatReadStateManager extends MerkleStateManager {
     await super.commit()
   }
 
+  /** The account trie's checkpoint DB as @ethereumjs/mpt keeps it: its open checkpoints and the DB under them. */
+  private trieDb(): { checkpoints?: { keyValueMap: Map<string, Uint8Array | undefined> }[]; db: DB<string, Uint8Array> } {
+    return this._trie.database() as unknown as ReturnType<FlatReadStateManager['trieDb']>
+  }
+
   /**
    * Writes the cached changes into the tries, as MerkleStateManager.flush does (code, then storage,
    * then accounts, with the same effects on the caches and the same database each trie writes to),
@@ -299,11 +304,6 @@ export class FlatReadStateManager extends MerkleStateManager {
    * are only written here (runBlock flushes once, for the state root), so every update starts from
    * the parent's nodes.
    */
-  /** The account trie's checkpoint DB as @ethereumjs/mpt keeps it: its open checkpoints and the DB under them. */
-  private trieDb(): { checkpoints?: { keyValueMap: Map<string, Uint8Array | undefined> }[]; db: DB<string, Uint8Array> } {
-    return this._trie.database() as unknown as ReturnType<FlatReadStateManager['trieDb']>
-  }
-
   override async flush(): Promise<void> {
     this.flushed = true
     const caches = this._caches

@@ -179,12 +179,12 @@ for (const c of CASES) {
     const par = new ParallelExecutor({ workers, kvPath: bb.location, minTxs: 1, workerDelayMs: 2, onFallback: (r) => fallbacks.push(r) })
     try {
       const withList = await par.execute(bb.request())
-      t.same(diffOutcomes(ref, withList, { writes: 'subset', stored: storedIn(bb.request().base) }), [], `${workers} worker(s), access list given: identical`)
+      t.same(diffOutcomes(ref, withList, { writes: 'subset', stored: storedIn(bb.kv) }), [], `${workers} worker(s), access list given: identical`)
       t.equal(par.lastProfile?.mode, 'effects', 'with the list: effects mode')
       const req = bb.request()
       delete req.blockAccessList
       const without = await par.execute(req)
-      t.same(diffOutcomes(ref, without, { writes: 'subset', stored: storedIn(bb.request().base) }), [], `${workers} worker(s), no access list: identical`)
+      t.same(diffOutcomes(ref, without, { writes: 'subset', stored: storedIn(bb.kv) }), [], `${workers} worker(s), no access list: identical`)
       t.equal(par.lastProfile?.mode, 'traces', 'without the list: trace mode')
       t.same(fallbacks, [], 'no sequential fallback')
       t.equal(par.stats.blocks, 2, 'both ran in parallel')
@@ -202,7 +202,7 @@ t.test('Amsterdam effects mode, every transaction from a worker: the merged list
     const par = new ParallelExecutor({ workers: 2, kvPath: bb.location, minTxs: 1, share: false })
     try {
       const out = await par.execute(bb.request())
-      t.same(diffOutcomes(ref, out, { writes: 'subset', stored: storedIn(bb.request().base) }), [], `seed ${c.seed}: identical, access list included`)
+      t.same(diffOutcomes(ref, out, { writes: 'subset', stored: storedIn(bb.kv) }), [], `seed ${c.seed}: identical, access list included`)
       const p = par.lastProfile!
       t.equal(p.mode, 'effects', `seed ${c.seed}: effects mode`)
       t.ok(p.replayed > 0 && p.replayed + p.reexecuted === bb.txCount, `seed ${c.seed}: ${p.replayed} taken from workers, ${p.reexecuted} run here (they must run on this thread)`)

@@ -28,7 +28,7 @@ for (const mode of [
     t.teardown(() => bb.close())
     const ref = await new SequentialExecutor({ stock: true }).execute(bb.request())
     const fast = await new SequentialExecutor().execute(bb.request())
-    t.same(diffOutcomes(ref, fast, { writes: 'subset', stored: storedIn(bb.request().base) }), [], 'fast sequential = stock (fewer superseded nodes)')
+    t.same(diffOutcomes(ref, fast, { writes: 'subset', stored: storedIn(bb.kv) }), [], 'fast sequential = stock (fewer superseded nodes)')
     const par = new ParallelExecutor({ workers: 2, kvPath: bb.location, minTxs: 1, ...mode.opts })
     t.teardown(() => par.close())
     for (const run of [1, 2]) {
@@ -50,19 +50,19 @@ t.test('fallbacks', async (t) => {
   const reasons: string[] = []
   const small = new ParallelExecutor({ workers: 2, kvPath: bb.location, minTxs: 1000, onFallback: (r) => reasons.push(r) })
   const a = await small.execute(bb.request())
-  t.same(diffOutcomes(ref, a, { writes: 'subset', stored: storedIn(bb.request().base) }), [])
+  t.same(diffOutcomes(ref, a, { writes: 'subset', stored: storedIn(bb.kv) }), [])
   t.equal(a.executor, 'sequential', 'small block runs sequentially')
   t.match(reasons.pop(), /small block/)
   await small.close()
 
   const noPath = new ParallelExecutor({ workers: 2, minTxs: 1, onFallback: (r) => reasons.push(r) })
   const b = await noPath.execute(bb.request())
-  t.same(diffOutcomes(ref, b, { writes: 'subset', stored: storedIn(bb.request().base) }), [])
+  t.same(diffOutcomes(ref, b, { writes: 'subset', stored: storedIn(bb.kv) }), [])
   t.match(reasons.pop(), /no LevelDB path/)
 
   const badPath = new ParallelExecutor({ workers: 1, kvPath: '/etc/hostname/parallax-db', minTxs: 1, onFallback: (r) => reasons.push(r) })
   const c = await badPath.execute(bb.request())
-  t.same(diffOutcomes(ref, c, { writes: 'subset', stored: storedIn(bb.request().base) }), [])
+  t.same(diffOutcomes(ref, c, { writes: 'subset', stored: storedIn(bb.kv) }), [])
   t.match(reasons.pop(), /worker error/)
   await badPath.close()
   t.throws(() => new ParallelExecutor({ workers: 0 }), RangeError)
