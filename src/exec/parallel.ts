@@ -114,8 +114,11 @@ export interface ParallelExecutorOptions {
    * block runs, other processes' runnable threads are sampled (`runnable`, default load.ts RunnableReader);
    * when the fewest seen plus this executor's executing threads exceeds the cores, another process
    * competes for the cores and this executor's threads would only take CPU from each other, so the
-   * next BACKOFF_BLOCKS blocks run sequentially (fallback "cores busy") before parallel execution
-   * is tried again.
+   * next blocks run sequentially (fallback "cores busy"). Each of those samples the load the same
+   * way as it runs: the block after the first one that finds a core free for the workers is
+   * parallel again, and while the competitor stays no parallel block is spent finding out. A
+   * sequential block that takes too few samples (the library's runBlock path) counts down
+   * BACKOFF_BLOCKS instead.
    */
   loadBackoff?: boolean
   /** Test hook: other processes' runnable threads now (undefined: unknown). */
@@ -124,7 +127,10 @@ export interface ParallelExecutorOptions {
   cores?: number
 }
 
-/** Blocks run sequentially after a parallel block found the cores busy (then parallel is tried again). */
+/**
+ * Blocks run sequentially after a parallel block found the cores busy when those blocks cannot
+ * sample the load themselves (then parallel is tried again).
+ */
 export const BACKOFF_BLOCKS = 8
 /** Runnable-thread samples taken over one parallel block. */
 const LOAD_SAMPLES = 8
@@ -135,8 +141,11 @@ interface LoadSampler {
   at(i: number): void
   /** Whether `threads` of ours running now would exceed the cores (other processes' threads seen runnable throughout). */
   busy(threads: number): boolean
-  /** After a parallel block: decides the back-off from the samples. */
-  done(threads: number): void
+  /**
+   * After a block: whether `threads` of ours would have exceeded the cores with the other processes'
+   * threads seen runnable throughout (undefined: too few samples to tell).
+   */
+  done(threads: number): boolean | undefined
 }
 
 /** Where one parallel block's time went (the benchmark reports it). */
@@ -261,10 +270,7 @@ export class ParallelExecutor implements Executor {
     this.lastProfile = undefined
     const reason = this.fallbackReason(req)
     if (reason !== undefined) return this.fallback(req, reason)
-    if (this.backoffLeft > 0) {
-      this.backoffLeft--
-      return this.fallback(req, `cores busy (${this.lastLoad} runnable threads of other processes, ${this.coresUsable()} cores)`)
-    }
+    if (this.backoffLeft > 0) return this.backedOff(req)
     // A node (prestart) never makes a payload wait for its workers to start: it runs the block
     // sequentially meanwhile (a cold start on a loaded machine takes seconds: getPayload has 1 s).
     if (this.opts.prestart === true && (!this.poolReady || this.pool?.some((w) => w.failed !== undefined) === true)) {
@@ -278,10 +284,29 @@ export class ParallelExecutor implements Executor {
   /** Every worker of the current pool has started. */
   private poolReady = false
 
-  /** Blocks still to run sequentially after a parallel block found the cores busy (loadBackoff). */
+  /**
+   * Backed off (loadBackoff): above 0, blocks run sequentially. Set to BACKOFF_BLOCKS by a block that
+   * found the cores busy; a sequential block that finds a core free sets it to 0, one that took too
+   * few samples counts it down.
+   */
   private backoffLeft = 0
-  /** The fewest runnable threads of other processes seen over the last parallel block (loadBackoff). */
+  /** The fewest runnable threads of other processes seen over the last block sampled (loadBackoff). */
   lastLoad: number | undefined
+
+  /**
+   * A block while backed off: run sequentially, sampling the load as it goes (every transaction
+   * reports its index through the block loop's progress). Were a core free for the workers
+   * throughout, the next block is parallel again.
+   */
+  private async backedOff(req: ExecuteRequest): Promise<ExecutionOutcome> {
+    const load = this.loadSampler(req.block.transactions.length)
+    const out = await this.fallback(req, `cores busy (${this.lastLoad} runnable threads of other processes, ${this.coresUsable()} cores)`, load)
+    // The threads a parallel block would run: the main thread and its workers.
+    const busy = load?.done(1 + this.opts.workers)
+    if (busy === undefined) this.backoffLeft--
+    else this.backoffLeft = busy ? BACKOFF_BLOCKS : 0
+    return out
+  }
 
   /** The back-off's reader of other processes' runnable threads (load.ts), open while this executor is. */
   private runnableReader: RunnableReader | undefined
@@ -291,8 +316,8 @@ export class ParallelExecutor implements Executor {
   }
 
   /**
-   * Sampler of other processes' runnable threads over one parallel block, called as the main
-   * thread moves through the transactions (at most LOAD_SAMPLES samples); `done` decides the back-off.
+   * Sampler of other processes' runnable threads over one block, called as the main thread moves
+   * through the transactions (at most LOAD_SAMPLES samples); `done` tells whether the cores were busy.
    */
   private loadSampler(txs: number): LoadSampler | undefined {
     if (this.opts.loadBackoff !== true) return undefined
@@ -320,15 +345,12 @@ export class ParallelExecutor implements Executor {
       // `threads`: this executor's threads that were executing (the main thread and the workers that
       // had work); with other processes' runnable threads they need more than the cores.
       done: (threads) => {
-        if (samples.length < 3) return
+        if (samples.length < 3) return undefined
         // The least seen: a competitor that counts was runnable at every sample (system processes
         // wake up briefly; the bench's --contention process, another client, a build never sleep).
         const others = Math.min(...samples)
         this.lastLoad = others
-        if (others > 0 && others + threads > this.coresUsable()) {
-          this.backoffLeft = BACKOFF_BLOCKS
-          this.opts.logger?.debug({ othersRunnable: others, cores: this.coresUsable() }, 'Cores busy: the next blocks run sequentially')
-        }
+        return others > 0 && others + threads > this.coresUsable()
       },
     }
   }
@@ -560,11 +582,11 @@ export class ParallelExecutor implements Executor {
     await Promise.all(pool.map((w) => w.worker.terminate()))
   }
 
-  private async fallback(req: ExecuteRequest, reason: string): Promise<ExecutionOutcome> {
+  private async fallback(req: ExecuteRequest, reason: string, load?: LoadSampler): Promise<ExecutionOutcome> {
     this.stats.fallbacks++
     this.opts.onFallback?.(reason)
     this.opts.logger?.debug({ number: Number(req.block.header.number), reason }, 'Parallel executor fell back to sequential')
-    return this.sequential.execute(req)
+    return this.sequential.execute(req, load !== undefined ? { progress: (i) => load.at(i) } : undefined)
   }
 
   private fallbackReason(req: ExecuteRequest): string | undefined {
@@ -837,7 +859,10 @@ export class ParallelExecutor implements Executor {
     }
     const { result, counters: c } = run
     // Only a block the workers took part in says whether they compete with another process.
-    if (spec.profile.gaveUp === undefined && c.gaveUp === undefined) load?.done(1 + spec.runs.filter((r) => r.length > 0).length)
+    if (spec.profile.gaveUp === undefined && c.gaveUp === undefined && load?.done(1 + spec.runs.filter((r) => r.length > 0).length) === true) {
+      this.backoffLeft = BACKOFF_BLOCKS
+      this.opts.logger?.debug({ othersRunnable: this.lastLoad, cores: this.coresUsable() }, 'Cores busy: the next blocks run sequentially')
+    }
     spec.counters = { ownGas: c.ownGas, replayGas: c.appliedGas, firstTxAt: c.firstTxAt, lastTxAt: c.lastTxAt }
     this.stats.blocks++
     this.stats.txs += block.transactions.length

@@ -78,7 +78,11 @@ export class SequentialExecutor implements Executor {
     this.stock = opts.stock === true
   }
 
-  async execute(req: ExecuteRequest): Promise<ExecutionOutcome> {
+  /**
+   * `watch.progress` is told each transaction's index as the block loop reaches it (the fast path's
+   * own loop only; the parallel executor's back-off samples the load there).
+   */
+  async execute(req: ExecuteRequest, watch?: { progress: (i: number) => void }): Promise<ExecutionOutcome> {
     const { block, parent } = req
     const fast = !this.stock && isSyncReader(req.base)
     // Trie nodes and code through LevelDB's synchronous get: no thread-pool round trip per node.
@@ -103,7 +107,7 @@ export class SequentialExecutor implements Executor {
       const list = common.isActivatedEIP(7928) ? req.blockAccessList : undefined
       result =
         fast && effectsEligible(common, block, req.generate === true, list)
-          ? (await runEffectsBlock(vm, block, NO_EFFECTS, { share: true, ...(list !== undefined ? { blockAccessList: list } : {}) })).result
+          ? (await runEffectsBlock(vm, block, watch !== undefined ? { ...NO_EFFECTS, progress: watch.progress } : NO_EFFECTS, { share: true, ...(list !== undefined ? { blockAccessList: list } : {}) })).result
           : await runRequest(vm, req)
     } catch (err) {
       if (isInternalError(err)) throw err

@@ -1,6 +1,7 @@
 // Back-off under load (ParallelExecutorOptions.loadBackoff): a parallel block that finds other
 // processes' runnable threads which, with its own executing threads, exceed the cores makes the next
-// BACKOFF_BLOCKS blocks run sequentially, then parallel execution is tried again; an idle machine,
+// blocks run sequentially; each of those samples the load too, and the block after one that finds a
+// core free is parallel again (one that cannot sample counts down BACKOFF_BLOCKS); an idle machine,
 // or a block the workers did not take part in, never backs off; the outcome is always the
 // sequential one. Other processes' runnable threads are injected (the `runnable` hook).
 import { spawn } from 'node:child_process'
@@ -12,7 +13,7 @@ import { SequentialExecutor } from '../../../src/exec/sequential.ts'
 import { rowWorkload } from '../../bench/rows.ts'
 import { setupBenchBlock } from '../../bench/setup.ts'
 
-async function blockRuns(t: Test, row: string, opts: Partial<ParallelExecutorOptions>, blocks: number, gas = 3_000_000n) {
+async function blockRuns(t: Test, row: string, opts: Partial<ParallelExecutorOptions>, blocks: number, gas = 3_000_000n, before?: (i: number) => void) {
   const block = await setupBenchBlock(rowWorkload(row, 7), gas, { builder: 'runBlock' })
   t.teardown(() => block.close())
   const reasons: string[] = []
@@ -21,20 +22,47 @@ async function blockRuns(t: Test, row: string, opts: Partial<ParallelExecutorOpt
   const seq = await new SequentialExecutor().execute(block.request())
   const parallel: boolean[] = []
   for (let i = 0; i < blocks; i++) {
-    const before = par.stats.blocks
+    before?.(i)
+    const n = par.stats.blocks
     const out = await par.execute(block.request())
     t.equal(bytesToHex(out.stateRoot), bytesToHex(seq.stateRoot), `block ${i}: state root`)
-    parallel.push(par.stats.blocks > before)
+    parallel.push(par.stats.blocks > n)
   }
   return { parallel, reasons, par }
 }
 
-t.test('busy cores: the next blocks run sequentially, then parallel is tried again', async (t) => {
-  const { parallel, reasons, par } = await blockRuns(t, 'erc20/independent', { loadBackoff: true, runnable: () => 1 }, BACKOFF_BLOCKS + 3)
-  t.same(parallel, [true, ...Array<boolean>(BACKOFF_BLOCKS).fill(false), true, false], `parallel, ${BACKOFF_BLOCKS} sequential, parallel again, backed off again`)
-  t.equal(reasons.length, BACKOFF_BLOCKS + 1, 'each sequential block reported as a fallback')
+t.test('busy cores: the next blocks run sequentially for as long as the other process stays', async (t) => {
+  const { parallel, reasons, par } = await blockRuns(t, 'erc20/independent', { loadBackoff: true, runnable: () => 1 }, BACKOFF_BLOCKS + 4)
+  t.same(parallel, [true, ...Array<boolean>(BACKOFF_BLOCKS + 3).fill(false)], 'parallel once, then sequential: each sequential block saw the cores busy')
+  t.equal(reasons.length, BACKOFF_BLOCKS + 3, 'each sequential block reported as a fallback')
   t.match(reasons[0]!, /^cores busy \(1 runnable threads of other processes, 2 cores\)/)
   t.equal(par.lastLoad, 1)
+})
+
+t.test('busy cores, then a core frees up: the block after the first sequential one that saw it is parallel', async (t) => {
+  let others = 1
+  const seen: number[] = []
+  const runnable = (): number => {
+    seen.push(others)
+    return others
+  }
+  // Busy over blocks 0-2 (the parallel one and two sequential ones), idle from block 3 on.
+  const { parallel, reasons, par } = await blockRuns(t, 'erc20/independent', { loadBackoff: true, runnable }, 6, 3_000_000n, (i) => {
+    if (i === 3) others = 0
+  })
+  t.same(parallel, [true, false, false, false, true, true], 'parallel, sequential while busy, one sequential block sees the core free, parallel again')
+  t.equal(reasons.length, 3)
+  t.equal(par.lastLoad, 0)
+  t.ok(seen.length >= 3 * 6, `the load was sampled in every block, sequential ones too (${seen.length} samples)`)
+})
+
+t.test('busy cores, sequential blocks that cannot sample: BACKOFF_BLOCKS of them, then parallel is tried again', async (t) => {
+  let known = true
+  const { parallel, par } = await blockRuns(t, 'erc20/independent', { loadBackoff: true, runnable: () => (known ? 1 : undefined) }, BACKOFF_BLOCKS + 2, 3_000_000n, (i) => {
+    known = i === 0
+  })
+  t.same(parallel, [true, ...Array<boolean>(BACKOFF_BLOCKS).fill(false), true], `parallel, ${BACKOFF_BLOCKS} sequential, parallel again`)
+  t.equal(par.lastLoad, 1, 'the last load known')
 })
 
 t.test('an idle machine (no other process runnable) never backs off', async (t) => {
