@@ -9,6 +9,13 @@
 //   shared counter tells the workers to skip what it has reached: on a loaded machine this degrades
 //   to sequential execution, not below it. Results are read synchronously (receiveMessageOnPort)
 //   between transactions: the main thread's event loop does not turn while a block executes.
+// - Chains of hot calls (effects mode; predict.ts hotGroups: many calls to one contract naming no
+//   address, each reading what the one before wrote): whole chains go to a worker where they fit its
+//   part of the block (hotPlan), run in block order among its other transactions and never skipped
+//   (a call the main thread ran itself because its result was late is run there too: the chain's
+//   later calls need its writes). The main thread waits briefly for a chain call its worker is
+//   running now (chainCall) instead of running it as well. A chain that fills most of the block
+//   stays on the main thread, after its share.
 // - Effects mode (block-runner.ts, effects.ts), for blocks it can take (not sealing, Amsterdam only
 //   with its access list, proof of stake, Spurious Dragon on): a worker runs each whole runTx and records
 //   what it read from the state below (first values) and the final values of what it wrote. The
@@ -56,7 +63,7 @@ import { effectsEligible, runEffectsBlock, type EffectsSource, type TxRun } from
 import { withSerialScavenge } from './gc-mode.ts'
 import { blockRlp as rlpOf } from './block-bytes.ts'
 import type { TrieHelper } from './split-root.ts'
-import { hotCalls, placeBoundaries, type Boundaries } from './predict.ts'
+import { hotGroups, placeBoundaries, type Boundaries } from './predict.ts'
 import { waitUntil } from '../util/wait.ts'
 import { RunnableReader } from './load.ts'
 import { tsWorkerSource } from '../util/ts-worker.ts'
@@ -104,9 +111,9 @@ export interface ParallelExecutorOptions {
    */
   probe?: boolean
   /**
-   * Work placed by the transactions' fields (predict.ts; default on): predicted hot calls kept on the
-   * main thread, and each worker run started where no dependency on the transactions before it is
-   * predicted. false: cut by gas alone (tests).
+   * Work placed by the transactions' fields (predict.ts; default on): predicted chains of hot calls
+   * each kept on one thread (hotPlan), and each worker run started where no dependency on the
+   * transactions before it is predicted. false: cut by gas alone (tests).
    */
   predict?: boolean
   /**
@@ -163,10 +170,12 @@ export interface ParallelProfile {
   own: number
   replayed: number
   reexecuted: number
+  /** Of the re-executed, those whose result arrived and was refused (the rest had none: a worker gave up or was waited for too long). */
+  refused?: number
   /** Summed busy time of the workers on this block, and the approximate bytes of the traces they sent. */
   workerMs: number
   traceBytes: number
-  /** Share of the block's gas (by gas limit) the main thread was given to run itself: its share, and the hot calls and predicted chains it kept. */
+  /** Share of the block's gas (by gas limit) the main thread was given to run itself: its share, and the hot calls and predicted chains it kept (chains given to workers are theirs). */
   mainShare: number
   /** Of afterMs: the state root (effects mode only; 0 otherwise) and the state diff. */
   rootMs: number
@@ -183,8 +192,13 @@ export interface ParallelProfile {
   gaveUp?: 'probes' | 'refusals' | 'predicted'
   /** Work-sharing boundaries moved to a transaction predicted to start independently, or dropped (predict.ts). */
   boundaries?: { moved: number; dropped: number }
-  /** Transactions predicted to hit one hot key (predict.ts hotCalls), kept on the main thread. */
+  /** Transactions predicted to hit one hot key (predict.ts hotGroups). */
   hot?: number
+  /** Of those, the ones whose contract's whole chain of calls was given to a worker (hotPlan). */
+  hotOnWorkers?: number
+  /** Calls of the workers' chains the main thread ran itself (their results were late), and those whose results it applied. */
+  chainOwn?: number
+  chainApplied?: number
 }
 
 export interface ParallelStats {
@@ -412,7 +426,8 @@ export class ParallelExecutor implements Executor {
   }
 
   /**
-   * The main thread's share when it also runs the block's hot calls (predict.ts hotCalls) after it:
+   * The main thread's share when it also runs the block's hot calls (predict.ts hotCalls) after it
+   * (no chain fits a worker: hotPlan):
    * the first index where its cost (its share and the hot calls after it at m per gas, taking the
    * workers' results at r) reaches the workers' (the rest at w, shared by W workers). Undefined
    * before costs were measured (the plain share is used then).
@@ -691,9 +706,16 @@ export class ParallelExecutor implements Executor {
     // it is predicted.
     const predicting = this.opts.share !== false && this.opts.predict !== false && bal === undefined
     const base = req.base
-    const hot = predicting && useFlat && isSyncReader(base) ? hotCalls(txs, (a) => hasCode(base, a)) : undefined
+    const mode = this.opts.effects !== false && effectsEligible(blockCommon(req), block, req.generate === true, bal) ? 'effects' : 'traces'
+    const group = predicting && useFlat && isSyncReader(base) ? hotGroups(txs, (a) => hasCode(base, a)) : undefined
+    const hot = group?.map((g) => g >= 0)
     const hotCount = hot?.filter((x) => x).length ?? 0
-    let splitIndex = hotCount > 0 && this.opts.mainShare === undefined ? this.balancedSplit(gas, hot!) : undefined
+    // Whole chains of hot calls a worker can take (one contract's calls, in block order), with the
+    // split that balances the rest; undefined when none fits (they stay on this thread, after its share).
+    // (Effects mode only: its checks compare values, so a chain's call this thread ran itself leaves the
+    // worker's later calls valid.)
+    const plan = hotCount > 0 && mode === 'effects' ? hotPlan(gas, group!, this.opts.mainShare ?? balancedShare(this.costs, pool.length) ?? this.share, pool.length) : undefined
+    let splitIndex = plan?.splitIndex ?? (hotCount > 0 && this.opts.mainShare === undefined ? this.balancedSplit(gas, hot!) : undefined)
     if (splitIndex === undefined) {
       splitIndex = 0
       for (let acc = 0; splitIndex < txs.length && acc + gas[splitIndex]! / 2 < share * total; splitIndex++) acc += gas[splitIndex]!
@@ -705,13 +727,36 @@ export class ParallelExecutor implements Executor {
       ;({ splitIndex, runs } = placed)
     }
     if (hot !== undefined && hotCount > 0) runs = runs.map((r) => r.filter((i) => !hot[i]))
+    // A worker runs its chains' calls in block order among its other transactions, and runs each even
+    // after this thread has reached it (a call this thread ran itself because its result was not
+    // there yet): the chain's later calls read what the earlier ones wrote.
+    let keep: number[][] | undefined
+    if (plan !== undefined) {
+      keep = runs.map(() => [])
+      const load = runs.map((r) => r.reduce((a, i) => a + gas[i]!, 0))
+      for (const g of plan.groups) {
+        const w = load.indexOf(Math.min(...load))
+        for (let i = 0; i < txs.length; i++) if (group![i] === g) keep[w]!.push(i)
+        load[w]! += plan.gasOf[g]!
+      }
+      runs = runs.map((r, w) => (keep![w]!.length === 0 ? r : [...r, ...keep![w]!].sort((a, b) => a - b)))
+    }
     let workerGas = 0
     for (const r of runs) for (const i of r) workerGas += gas[i]! / 1e6
     const board = new TraceBoard<TxTrace | TxEffects>(txs.length)
-    const mode = this.opts.effects !== false && effectsEligible(blockCommon(req), block, req.generate === true, bal) ? 'effects' : 'traces'
     const profile: ParallelProfile = { totalMs: 0, beforeMs: 0, txsMs: 0, afterMs: 0, execMs: 0, replayMs: 0, waitMs: 0, own: 0, replayed: 0, reexecuted: 0, workerMs: 0, traceBytes: 0, mainShare: total === 0 ? 1 : 1 - (workerGas * 1e6) / total, rootMs: 0, diffMs: 0, mode }
     if (placed !== undefined) profile.boundaries = { moved: placed.moved, dropped: placed.dropped }
     if (hotCount > 0) profile.hot = hotCount
+    if (keep !== undefined) profile.hotOnWorkers = keep.reduce((a, k) => a + k.length, 0)
+    // Where each worker is in its run (the furthest result it has sent), for chainCall.
+    let chain: ChainCalls | undefined
+    if (keep !== undefined) {
+      chain = { worker: new Array<number>(txs.length).fill(-1), pos: new Array<number>(txs.length).fill(-1), reached: runs.map(() => -1) }
+      for (let w = 0; w < runs.length; w++) {
+        runs[w]!.forEach((i, p) => (chain!.pos[i] = p))
+        for (const i of keep[w]!) chain.worker[i] = w
+      }
+    }
     if (runs.every((r) => r.length === 0)) profile.gaveUp = 'predicted'
     // Small batches: with sharing, a trace that arrives late is a transaction the main thread runs itself.
     const batch = Math.max(1, Math.min(this.opts.share === false ? 32 : 4, Math.ceil(txs.length / (pool.length * 8))))
@@ -728,6 +773,7 @@ export class ParallelExecutor implements Executor {
         parentStateRoot: req.parent.stateRoot,
         useFlat,
         indices,
+        ...(keep !== undefined && keep[w]!.length > 0 ? { keep: keep[w] } : {}),
         pubkeys: txs.map((tx) => (Object.isFrozen(tx) ? (tx.cache.senderPubKey ?? null) : null)),
         batch,
         ...(this.opts.workerDelayMs !== undefined ? { delayMs: this.opts.workerDelayMs } : {}),
@@ -754,6 +800,7 @@ export class ParallelExecutor implements Executor {
         if (r.kind === 'traces' || r.kind === 'effects') {
           const items: (TxTrace | TxEffects | null)[] = r.kind === 'traces' ? r.traces : r.effects
           r.indices.forEach((i, k) => {
+            if (chain !== undefined && chain.pos[i]! > chain.reached[w]!) chain.reached[w] = chain.pos[i]!
             pending.delete(i)
             board.pubkeys[i] = r.pubkeys[k] ?? null
             board.set(i, items[k] ?? null)
@@ -787,7 +834,7 @@ export class ParallelExecutor implements Executor {
     })
     const workerOf = new Array<number>(txs.length).fill(-1)
     runs.forEach((indices, w) => indices.forEach((i) => (workerOf[i] = w)))
-    return { board, mode, ...(bal !== undefined ? { bal } : {}), splitIndex, workerGas, workerOf, runs, profile, done: Promise.all(finished).then(() => undefined) }
+    return { board, mode, ...(bal !== undefined ? { bal } : {}), ...(chain !== undefined ? { chain } : {}), splitIndex, workerGas, workerOf, runs, profile, done: Promise.all(finished).then(() => undefined) }
   }
 
   /** The sequential executor's body, with each transaction's top-level call replayed from its trace. */
@@ -836,7 +883,11 @@ export class ParallelExecutor implements Executor {
         board.progress(i)
         load?.at(i)
       },
-      effects: (i, wait) => (wait ? board.get(i) : board.peek(i)),
+      effects: (i, wait) => {
+        if (wait) return board.get(i)
+        const fx = board.peek(i)
+        return fx === undefined && spec.chain !== undefined ? chainCall(spec.chain, board, i) : fx
+      },
       pubkey: (i) => board.pubkeys[i],
       release: (i) => board.release(i),
       abandon: () => {
@@ -872,6 +923,18 @@ export class ParallelExecutor implements Executor {
     const stateDiff = await computeStateDiff(base, parent.stateRoot, stateManager, flat)
     const diffMs = performance.now() - tDiff
     Object.assign(spec.profile, { execMs: c.execMs, replayMs: c.applyMs, waitMs: c.waitMs, own: c.own, replayed: c.applied, reexecuted: c.reexecutions, rootMs: c.rootMs, diffMs, txs: perTx(c.perTx, spec.workerOf), probed: c.probed, stale: c.stale, ...(c.gaveUp !== undefined ? { gaveUp: c.gaveUp } : {}) })
+    spec.profile.refused = 0
+    for (const why of c.reasons.values()) if (why !== 'no speculation') spec.profile.refused++
+    const chain = spec.chain
+    if (chain !== undefined) {
+      spec.profile.chainOwn = 0
+      spec.profile.chainApplied = 0
+      c.perTx.forEach((r, i) => {
+        if (chain.worker[i]! < 0) return
+        if (r.how === 'own') spec.profile.chainOwn!++
+        else if (r.how === 'replayed') spec.profile.chainApplied!++
+      })
+    }
     return assembleOutcome(block, common, result, { stateDiff, writes: overlay.ops(), executor: 'parallel', reexecutions: c.reexecutions })
   }
 
@@ -911,8 +974,34 @@ export class ParallelExecutor implements Executor {
   }
 }
 
+/**
+ * The chains of hot calls given to workers (SpecJob.keep): which worker runs each call (-1: none),
+ * each transaction's position in its worker's run, and the furthest position each worker has sent.
+ */
+interface ChainCalls {
+  worker: number[]
+  pos: number[]
+  reached: number[]
+}
+
+/** How long the main thread waits for a chain's call its worker is running (then it runs the call itself). */
+const CHAIN_WAIT_MS = 10
+
+/**
+ * A chain's call whose result has not arrived: when its worker has sent everything before it in its
+ * run (it is running this one now), the main thread waits for it rather than run it too (the
+ * worker runs it either way: the chain's later calls need its writes); otherwise undefined (run it here).
+ */
+function chainCall(chain: ChainCalls, board: TraceBoard<TxEffects>, i: number): TxEffects | null | Promise<TxEffects | null> | undefined {
+  const w = chain.worker[i]!
+  if (w < 0 || chain.reached[w]! < Math.max(0, chain.pos[i]! - 1)) return undefined
+  return board.get(i, CHAIN_WAIT_MS)
+}
+
 /** One block's speculation: where its traces (or effects) arrive, how it was split, what it cost. */
 interface Speculation<T> {
+  /** Chains of hot calls given to workers (effects mode). */
+  chain?: ChainCalls
   board: TraceBoard<T>
   mode: 'traces' | 'effects'
   /** The block's EIP-7928 access list (RLP), when it came with one: the workers see the state through it. */
@@ -941,6 +1030,56 @@ function hasCode(flat: SyncKVReader, address: Uint8Array): boolean {
  * Indices [from, gas.length) cut into `parts` contiguous runs of about equal gas (some may be
  * empty). Each run is speculated in order by one worker.
  */
+/** How far one chain of hot calls may exceed one worker's part of the block and still go to a worker. */
+const CHAIN_OVER = 1.2
+/** The part of the block's gas the main thread keeps for itself when chains go to the workers (it waits for their results otherwise). */
+const CHAIN_MAIN_KEEPS = 0.25
+
+/**
+ * Which chains of hot calls (predict.ts hotGroups: one contract's calls) the workers take, and the
+ * split of the rest. `share` is the main thread's balanced share of the block's gas (balancedShare;
+ * undefined before costs were measured): the workers' part, (1 − share) of the gas, is filled with
+ * whole chains, largest first, while they fit, then with the transactions after the split. The main
+ * thread runs the transactions before the split and the chains left to it. Undefined when no chain
+ * fits (one hot contract takes most of the block: it stays on the main thread).
+ */
+export function hotPlan(gas: readonly number[], group: readonly number[], share: number | undefined, workers: number): { groups: number[]; gasOf: number[]; splitIndex: number } | undefined {
+  if (share === undefined || workers < 1) return undefined
+  const gasOf: number[] = []
+  let total = 0
+  for (let i = 0; i < gas.length; i++) {
+    total += gas[i]!
+    const g = group[i]!
+    if (g >= 0) gasOf[g] = (gasOf[g] ?? 0) + gas[i]!
+  }
+  const target = (1 - share) * total
+  // A chain runs on one worker: it is taken when it is not much more than one worker's part, leaves
+  // this thread CHAIN_MAIN_KEEPS of the block (one contract's calls filling the block stay here: the
+  // worker would run the block while this thread waits for it) and brings the workers' load closer to their part (chains are coarse: four of a
+  // quarter each against a part of 0.49 are two, not one).
+  const perWorker = target / workers
+  const groups: number[] = []
+  let taken = 0
+  for (const g of gasOf.map((_, g) => g).sort((a, b) => gasOf[b]! - gasOf[a]!)) {
+    const x = gasOf[g]!
+    if (x > CHAIN_OVER * perWorker || taken + x > (1 - CHAIN_MAIN_KEEPS) * total || Math.abs(taken + x - target) >= Math.abs(taken - target)) continue
+    groups.push(g)
+    taken += x
+  }
+  if (groups.length === 0) return undefined
+  // The rest of the workers' part: the transactions that are not hot calls, from the end of the block
+  // (the split is the first of them; the hot calls after it are each on their chain's side).
+  let splitIndex = gas.length
+  let acc = 0
+  for (let i = gas.length - 1; i >= 0; i--) {
+    if (group[i]! >= 0) continue
+    if (acc + gas[i]! / 2 > target - taken) break
+    acc += gas[i]!
+    splitIndex = i
+  }
+  return { groups, gasOf, splitIndex }
+}
+
 export function contiguousRuns(gas: readonly number[], from: number, parts: number): number[][] {
   const runs: number[][] = Array.from({ length: parts }, () => [])
   let total = 0

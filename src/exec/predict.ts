@@ -174,11 +174,22 @@ export const HOT_CALLS = 8
  * Transactions predicted to touch one hot key: calls to a contract (it has code) made by at least
  * HOT_CALLS transactions of the block whose calldata names no address (a counter's increment, swaps
  * in one pool: the contract's own slots, the same for every caller). They depend on each other, so
- * the executor keeps them on the main thread rather than speculating them. Transfers to an account
+ * the executor keeps each contract's calls on one thread, in block order (parallel.ts hotPlan: a
+ * worker's when the chain fits its part of the block, else the main thread's). Transfers to an account
  * without code are credits, which commute (the executor rebases them), and calls that name addresses
  * (a token transfer) are keyed by those (see dependsOn).
  */
 export function hotCalls(txs: readonly TypedTransaction[], hasCode: (address: Uint8Array) => boolean): boolean[] {
+  return hotGroups(txs, hasCode).map((g) => g >= 0)
+}
+
+/**
+ * hotCalls by contract: each transaction's group (the hot contracts numbered in the order of their
+ * first call), -1 for one that is not a hot call. Calls to different hot contracts are predicted
+ * not to depend on each other (each contract's own slots), so one group can run on a worker, in
+ * block order, while another runs on the main thread.
+ */
+export function hotGroups(txs: readonly TypedTransaction[], hasCode: (address: Uint8Array) => boolean): number[] {
   const byTo = new Map<string, number[]>()
   txs.forEach((tx, i) => {
     if (tx.to === undefined || (tx.data.length >= 36 && calldataAddresses(tx.data).length > 0)) return
@@ -187,10 +198,12 @@ export function hotCalls(txs: readonly TypedTransaction[], hasCode: (address: Ui
     if (list === undefined) byTo.set(k, (list = []))
     list.push(i)
   })
-  const hot = new Array<boolean>(txs.length).fill(false)
+  const group = new Array<number>(txs.length).fill(-1)
+  let n = 0
   for (const list of byTo.values()) {
     if (list.length < HOT_CALLS || !hasCode(txs[list[0]!]!.to!.bytes)) continue
-    for (const i of list) hot[i] = true
+    for (const i of list) group[i] = n
+    n++
   }
-  return hot
+  return group
 }

@@ -41,8 +41,9 @@ export async function runEffectsJob(kv: LevelKV, job: SpecJob, post: (r: SpecRep
   // The batch's bytes travel in one buffer (pack.ts): the main thread takes them between its own transactions.
   const out = new ReplyBatch<TxEffects>(job.batch, (indices, effects, pubkeys) => post({ id: job.id, ok: true, kind: 'effects', indices, ...packBytes({ effects, pubkeys }) }))
   let skipped = false
+  const keep = job.keep !== undefined ? new Set(job.keep) : undefined
   for (const idx of job.indices) {
-    const g = await gate(job, idx)
+    const g = await gate(job, idx, keep)
     if (g === 'stop') break
     if (g === 'skip') {
       skipped = true
@@ -76,7 +77,12 @@ export async function runEffectsJob(kv: LevelKV, job: SpecJob, post: (r: SpecRep
     } finally {
       sm.phase = 'pre'
     }
+    // A kept transaction the main thread has gone past meanwhile: run for the state it leaves, nobody
+    // takes its result. (Not one it is at: it may be waiting for it, parallel.ts chainCall.)
+    if (keep !== undefined && job.cancel !== undefined && Atomics.load(job.cancel, 1) > idx && keep.has(idx)) continue
     out.add(idx, fx, tx)
+    // The main thread may be waiting for a chain's call (parallel.ts chainCall): it goes at once.
+    if (keep?.has(idx) === true) out.flush()
   }
   out.flush()
   return { busyMs: performance.now() - t0, traceBytes }

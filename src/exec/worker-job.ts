@@ -63,6 +63,12 @@ export interface SpecJob extends BlockRef {
    */
   bal?: Uint8Array
   /**
+   * Indices of `indices` run even after the main thread has reached them: a chain of hot calls, each
+   * reading what the one before wrote (the main thread runs one itself when its result is late;
+   * skipping it here would leave the chain's later calls reading stale state).
+   */
+  keep?: number[]
+  /**
    * Shared with the main thread: [0] is set to 1 when the block is over (stop at the next
    * transaction); [1] is the transaction the main thread is at (it runs that one itself when no
    * trace is there, so anything up to it is skipped).
@@ -216,10 +222,13 @@ export class ReplyBatch<T> {
   }
 }
 
-/** Before transaction `idx`: stop (the block is over), skip (the main thread has reached it) or run (after the test delay). */
-export async function gate(job: SpecJob, idx: number): Promise<'stop' | 'skip' | 'run'> {
+/**
+ * Before transaction `idx`: stop (the block is over), skip (the main thread has reached it, and it is
+ * not in `keep`: SpecJob.keep) or run (after the test delay).
+ */
+export async function gate(job: SpecJob, idx: number, keep?: ReadonlySet<number>): Promise<'stop' | 'skip' | 'run'> {
   if (job.cancel !== undefined && Atomics.load(job.cancel, 0) === 1) return 'stop'
-  if (job.cancel !== undefined && Atomics.load(job.cancel, 1) >= idx) return 'skip'
+  if (job.cancel !== undefined && Atomics.load(job.cancel, 1) >= idx && keep?.has(idx) !== true) return 'skip'
   if (job.delayMs !== undefined && job.delayMs > 0) await sleep(Math.random() * job.delayMs)
   return 'run'
 }

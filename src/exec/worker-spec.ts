@@ -64,8 +64,9 @@ async function runJob(job: SpecJob, post: (r: SpecReply) => void): Promise<JobSt
   }
   const t1 = performance.now()
   const out = new ReplyBatch<TxTrace>(job.batch, (indices, traces, pubkeys) => post({ id: job.id, ok: true, kind: 'traces', indices, traces, pubkeys }))
+  const keep = job.keep !== undefined ? new Set(job.keep) : undefined
   for (const idx of job.indices) {
-    const g = await gate(job, idx)
+    const g = await gate(job, idx, keep)
     if (g === 'stop') break
     if (g === 'skip') continue
     const tx = txAt(d, idx, job.pubkeys?.[idx])

@@ -50,11 +50,36 @@ t.test('a relay chain predicted from the transactions: nothing speculated, the m
   t.equal(p.workerMs, 0, 'the worker was given nothing')
 })
 
-t.test('hot calls predicted from the transactions (a counter every third transaction increments): kept on the main thread, nothing refused', async (t) => {
+t.test('hot calls predicted from the transactions (a counter every third transaction increments): the whole chain on the worker, in block order, nothing refused', async (t) => {
   const { p, txs } = await secondRun(t, 'mixed/hybrid-hot30', { mainShare: 0.3 })
   t.ok(p.hot! > 0 && p.hot! < txs, `${p.hot} of ${txs} hot`)
-  t.equal(p.reexecuted, 0, 'no speculated increment was refused: the worker was given none')
-  t.ok(p.replayed > 0, `the rest speculated and applied (${p.replayed})`)
+  t.equal(p.hotOnWorkers, p.hot, 'the counter\'s calls given to the worker, all of them')
+  t.equal(p.refused, 0, `no speculated increment was refused: each read what the one before wrote (${p.reexecuted} re-executed)`)
+  t.ok(p.replayed > p.hot! / 2, `speculated and applied (${p.replayed}, ${p.chainOwn} of the chain run by the main thread)`)
+})
+
+t.test('a chain on a late worker: the calls the main thread ran itself are still run there, so the later ones hold', async (t) => {
+  // The worker starts after the main thread, which runs the first chain calls it reaches itself
+  // (their results are not there yet). Were the worker to skip those (as it skips other
+  // transactions the main thread has reached), its next increment would read the count before
+  // them: stale, and so would every later one be.
+  const { p } = await secondRun(t, 'mixed/hybrid-hot30', { mainShare: 0.3 }, (p) => (p.chainOwn ?? 0) >= 3)
+  t.ok(p.chainOwn! >= 3, `the main thread ran some chain calls itself (${p.chainOwn})`)
+  t.ok(p.chainApplied! > 0, `and applied the worker's results of later ones (${p.chainApplied})`)
+  // (A result waited for too long on a loaded machine is re-executed without being refused.)
+  t.equal(p.refused, 0, `no result refused (${p.reexecuted} re-executed)`)
+  t.equal(p.gaveUp, undefined, 'speculation not given up')
+})
+
+t.test('calls to one hot contract filling the block stay on the main thread; four equal ones are split two and two', async (t) => {
+  const one = await secondRun(t, 'uniswap/pools-1', {})
+  t.equal(one.p.hotOnWorkers, undefined, 'no chain given to the worker')
+  t.equal(one.p.gaveUp, 'predicted', 'the main thread runs the block alone')
+  const four = await secondRun(t, 'uniswap/pools-4', { mainShare: 0.5 })
+  // (23, 23, 23 and 22 swaps at 4M gas: two pools are 46 or 45 of the 91.)
+  t.ok(Math.abs(four.p.hotOnWorkers! - four.txs / 2) <= 1, `two pools' swaps on the worker (${four.p.hotOnWorkers} of ${four.txs})`)
+  t.equal(four.p.refused, 0, 'nothing refused')
+  t.ok(four.p.replayed > 0, `applied (${four.p.replayed})`)
 })
 
 t.test('one hot key (every transfer to the same recipient): the early checks stop the workers while the main thread runs its share', async (t) => {

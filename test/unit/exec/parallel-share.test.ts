@@ -2,7 +2,7 @@
 // main thread (its own transactions, the workers' results it takes, and the loop's work for every
 // transaction) finish when the workers do.
 import t from 'tap'
-import { balancedShare } from '../../../src/exec/parallel.ts'
+import { balancedShare, hotPlan } from '../../../src/exec/parallel.ts'
 
 const mainTime = (f: number, c: { main: number; replay: number; loop: number }): number => (c.main + c.loop) * f + (c.replay + c.loop) * (1 - f)
 
@@ -25,4 +25,25 @@ t.test('more workers take more of the block; the share stays within its clamp', 
   t.equal(balancedShare({ ...costs, worker: 1000 }, 1), 0.9, 'a very slow worker: the main thread keeps at most 0.9')
   t.equal(balancedShare({ ...costs, worker: 1 }, 8), 0.05, 'fast workers: the main thread keeps at least 0.05')
   t.equal(balancedShare({ main: 0, replay: 0, worker: 0, loop: 0 }, 1), undefined, 'nothing measured yet')
+})
+
+t.test('hotPlan: chains of hot calls the workers take, and the split of the rest', async (t) => {
+  const gas = (n: number): number[] => new Array<number>(n).fill(100)
+  t.equal(hotPlan(gas(8), new Array<number>(8).fill(0), undefined, 1), undefined, 'no share measured yet: no plan')
+  // One contract's calls fill the block: more than the worker's part, whatever the share.
+  for (const share of [0.1, 0.4, 0.6]) t.equal(hotPlan(gas(8), new Array<number>(8).fill(0), share, 1), undefined, `one chain filling the block stays on the main thread (share ${share})`)
+  // Four equal chains against a worker's part of 0.49: two are nearer than one.
+  const four = [0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3]
+  const p4 = hotPlan(gas(16), four, 0.51, 1)!
+  t.equal(p4.groups.length, 2, 'two of four chains')
+  t.equal(p4.splitIndex, 16, 'nothing else for the worker')
+  // Two workers: each chain fits one worker's part.
+  t.equal(hotPlan(gas(16), four, 0.2, 2)!.groups.length, 3, 'three chains against 0.8 of the block on two workers')
+  t.equal(hotPlan(gas(16), four, 0.05, 2)!.groups.length, 3, 'never all four: the main thread keeps a quarter of the block')
+  // A chain of 2 of 10 transactions (every fifth), the worker's part 0.5: the chain and the last
+  // three of the others (300 of the 500).
+  const mixed = [-1, -1, -1, -1, 0, -1, -1, -1, -1, 0]
+  const pm = hotPlan(gas(10), mixed, 0.5, 1)!
+  t.same(pm.groups, [0])
+  t.equal(pm.splitIndex, 6, 'the split leaves 6, 7, 8 (not hot) to the worker with the chain (4, 9)')
 })
