@@ -1030,8 +1030,6 @@ function hasCode(flat: SyncKVReader, address: Uint8Array): boolean {
  * Indices [from, gas.length) cut into `parts` contiguous runs of about equal gas (some may be
  * empty). Each run is speculated in order by one worker.
  */
-/** How far one chain of hot calls may exceed one worker's part of the block and still go to a worker. */
-const CHAIN_OVER = 1.2
 /** The part of the block's gas the main thread keeps for itself when chains go to the workers (it waits for their results otherwise). */
 const CHAIN_MAIN_KEEPS = 0.25
 
@@ -1053,16 +1051,21 @@ export function hotPlan(gas: readonly number[], group: readonly number[], share:
     if (g >= 0) gasOf[g] = (gasOf[g] ?? 0) + gas[i]!
   }
   const target = (1 - share) * total
-  // A chain runs on one worker: it is taken when it is not much more than one worker's part, leaves
-  // this thread CHAIN_MAIN_KEEPS of the block (one contract's calls filling the block stay here: the
-  // worker would run the block while this thread waits for it) and brings the workers' load closer to their part (chains are coarse: four of a
-  // quarter each against a part of 0.49 are two, not one).
-  const perWorker = target / workers
+  // Chains largest first, each to the part with the most room left: the main thread's (share of the
+  // gas) or one worker's (an equal part of the rest; a worker on a tie). Chains are coarse: four of a
+  // quarter each against a worker's part of 0.49 are two on each side. The main thread keeps
+  // CHAIN_MAIN_KEEPS of the block (one contract's calls filling it stay here: a worker would run
+  // the block while this thread waited for it).
+  const room = [share * total, ...new Array<number>(workers).fill(target / workers)]
   const groups: number[] = []
   let taken = 0
   for (const g of gasOf.map((_, g) => g).sort((a, b) => gasOf[b]! - gasOf[a]!)) {
     const x = gasOf[g]!
-    if (x > CHAIN_OVER * perWorker || taken + x > (1 - CHAIN_MAIN_KEEPS) * total || Math.abs(taken + x - target) >= Math.abs(taken - target)) continue
+    let best = 1
+    for (let b = 2; b < room.length; b++) if (room[b]! > room[best]!) best = b
+    if (room[0]! > room[best]! || taken + x > (1 - CHAIN_MAIN_KEEPS) * total) best = 0
+    room[best]! -= x
+    if (best === 0) continue
     groups.push(g)
     taken += x
   }
