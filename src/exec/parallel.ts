@@ -1026,20 +1026,17 @@ function hasCode(flat: SyncKVReader, address: Uint8Array): boolean {
   return rlp !== undefined && !equalsBytes(createAccountFromRLP(rlp).codeHash, KECCAK256_NULL)
 }
 
-/**
- * Indices [from, gas.length) cut into `parts` contiguous runs of about equal gas (some may be
- * empty). Each run is speculated in order by one worker.
- */
 /** The part of the block's gas the main thread keeps for itself when chains go to the workers (it waits for their results otherwise). */
 const CHAIN_MAIN_KEEPS = 0.25
 
 /**
  * Which chains of hot calls (predict.ts hotGroups: one contract's calls) the workers take, and the
- * split of the rest. `share` is the main thread's balanced share of the block's gas (balancedShare;
- * undefined before costs were measured): the workers' part, (1 − share) of the gas, is filled with
- * whole chains, largest first, while they fit, then with the transactions after the split. The main
- * thread runs the transactions before the split and the chains left to it. Undefined when no chain
- * fits (one hot contract takes most of the block: it stays on the main thread).
+ * split of the rest. `share` is the main thread's balanced share of the block's gas (balancedShare,
+ * or the executor's current share before costs were measured; undefined: no plan). Whole chains go,
+ * largest first, to the part with the most room left (the main thread's or a worker's); the rest of
+ * the workers' part, (1 − share) of the gas, is filled with the transactions after the split. The
+ * main thread runs the transactions before the split and the chains left to it. Undefined when no
+ * chain goes to a worker (one hot contract takes most of the block: it stays on the main thread).
  */
 export function hotPlan(gas: readonly number[], group: readonly number[], share: number | undefined, workers: number): { groups: number[]; gasOf: number[]; splitIndex: number } | undefined {
   if (share === undefined || workers < 1) return undefined
@@ -1083,6 +1080,10 @@ export function hotPlan(gas: readonly number[], group: readonly number[], share:
   return { groups, gasOf, splitIndex }
 }
 
+/**
+ * Indices [from, gas.length) cut into `parts` contiguous runs of about equal gas (some may be
+ * empty). Each run is speculated in order by one worker.
+ */
 export function contiguousRuns(gas: readonly number[], from: number, parts: number): number[][] {
   const runs: number[][] = Array.from({ length: parts }, () => [])
   let total = 0
