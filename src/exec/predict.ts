@@ -174,8 +174,8 @@ export const HOT_CALLS = 8
  * Transactions predicted to touch one hot key: calls to a contract (it has code) made by at least
  * HOT_CALLS transactions of the block whose calldata names no address (a counter's increment, swaps
  * in one pool: the contract's own slots, the same for every caller). They depend on each other, so
- * the executor keeps each contract's calls on one thread, in block order (parallel.ts hotPlan: a
- * worker's when the chain fits its part of the block, else the main thread's). Transfers to an account
+ * the executor keeps each contract's calls on one thread, in block order (parallel.ts hotPlan: the
+ * side with the most room left, a worker's or the main thread's). Transfers to an account
  * without code are credits, which commute (the executor rebases them), and calls that name addresses
  * (a token transfer) are keyed by those (see dependsOn).
  */
