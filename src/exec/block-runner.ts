@@ -134,6 +134,8 @@ export interface EffectsCounters {
   applied: number
   own: number
   reexecutions: number
+  /** Of those, the ones whose effects arrived and were refused (the rest had none). */
+  refused: number
   /** Why each refused transaction was run here (index → reason). */
   reasons: Map<number, string>
   ownGas: number
@@ -172,7 +174,7 @@ export async function runEffectsBlock(
   opts: { share: boolean; probe?: boolean; blockAccessList?: Uint8Array },
 ): Promise<{ result: RequestResult; counters: EffectsCounters }> {
   const lib = await vmInternals()
-  const c: EffectsCounters = { applied: 0, own: 0, reexecutions: 0, reasons: new Map(), ownGas: 0, appliedGas: 0, execMs: 0, applyMs: 0, waitMs: 0, firstTxAt: 0, lastTxAt: 0, rootMs: 0, perTx: [], probed: 0, stale: 0 }
+  const c: EffectsCounters = { applied: 0, own: 0, reexecutions: 0, refused: 0, reasons: new Map(), ownGas: 0, appliedGas: 0, execMs: 0, applyMs: 0, waitMs: 0, firstTxAt: 0, lastTxAt: 0, rootMs: 0, perTx: [], probed: 0, stale: 0 }
   const common = vm.common
   const header = block.header
   const sm = vm.stateManager as unknown as EffectsTarget
@@ -330,6 +332,7 @@ async function txLoop(vm: VM, block: Block, source: EffectsSource, sm: EffectsTa
       } else {
         how = 'reexecuted'
         c.reexecutions++
+        c.refused++
         c.reasons.set(i, refused)
         if (process.env['PARALLAX_TRACE_DEBUG'] !== undefined) process.stderr.write(`tx ${i}: effects refused: ${refused}\n`)
         if (share && c.reexecutions >= GIVE_UP_AFTER && c.reexecutions > 4 * c.applied) {

@@ -344,6 +344,8 @@ export class ParallelExecutor implements Executor {
     }
     const every = Math.max(1, Math.floor(txs / LOAD_SAMPLES))
     const samples: number[] = []
+    // Other processes' runnable threads and `threads` of ours need more than the cores.
+    const crowded = (others: number, threads: number): boolean => others > 0 && others + threads > this.coresUsable()
     return {
       at: (i) => {
         if (i % every !== every >> 1 || samples.length >= LOAD_SAMPLES) return
@@ -354,7 +356,7 @@ export class ParallelExecutor implements Executor {
       // runnable at every sample of this block so far (one reading of its own before 3 samples)?
       busy: (threads) => {
         const others = samples.length >= 3 ? Math.min(...samples) : read()
-        return others !== undefined && others > 0 && others + threads > this.coresUsable()
+        return others !== undefined && crowded(others, threads)
       },
       // `threads`: this executor's threads that were executing (the main thread and the workers that
       // had work); with other processes' runnable threads they need more than the cores.
@@ -364,7 +366,7 @@ export class ParallelExecutor implements Executor {
         // wake up briefly; the bench's --contention process, another client, a build never sleep).
         const others = Math.min(...samples)
         this.lastLoad = others
-        return others > 0 && others + threads > this.coresUsable()
+        return crowded(others, threads)
       },
     }
   }
@@ -922,9 +924,7 @@ export class ParallelExecutor implements Executor {
     const tDiff = performance.now()
     const stateDiff = await computeStateDiff(base, parent.stateRoot, stateManager, flat)
     const diffMs = performance.now() - tDiff
-    Object.assign(spec.profile, { execMs: c.execMs, replayMs: c.applyMs, waitMs: c.waitMs, own: c.own, replayed: c.applied, reexecuted: c.reexecutions, rootMs: c.rootMs, diffMs, txs: perTx(c.perTx, spec.workerOf), probed: c.probed, stale: c.stale, ...(c.gaveUp !== undefined ? { gaveUp: c.gaveUp } : {}) })
-    spec.profile.refused = 0
-    for (const why of c.reasons.values()) if (why !== 'no speculation') spec.profile.refused++
+    Object.assign(spec.profile, { execMs: c.execMs, replayMs: c.applyMs, waitMs: c.waitMs, own: c.own, replayed: c.applied, reexecuted: c.reexecutions, refused: c.refused, rootMs: c.rootMs, diffMs, txs: perTx(c.perTx, spec.workerOf), probed: c.probed, stale: c.stale, ...(c.gaveUp !== undefined ? { gaveUp: c.gaveUp } : {}) })
     const chain = spec.chain
     if (chain !== undefined) {
       spec.profile.chainOwn = 0
