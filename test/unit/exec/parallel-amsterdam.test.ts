@@ -69,7 +69,7 @@ function addCall(b: Adds, op: number, x: ReturnType<typeof drawArgs>, idx: numbe
 }
 
 t.test('journalled access-list checkpoints behave exactly like the library', async (t) => {
-  for (let seed = 1; seed <= 60; seed++) {
+  for (let seed = 1; seed <= 300; seed++) {
     const r = rng(seed)
     const plain = createBlockLevelAccessList()
     const fast = createBlockLevelAccessList()
@@ -79,15 +79,17 @@ t.test('journalled access-list checkpoints behave exactly like the library', asy
     for (let step = 0; step < 200; step++) {
       // Draw every argument once, then apply the same operation to both lists.
       const idx = 1 + r(3)
-      const op = r(12)
+      const op = r(14)
       const x = drawArgs(r)
+      const final = r(2) === 0 ? undefined : new Map([[x.a, BigInt(r(3))]] as const)
       for (const b of [plain, fast]) {
         b.blockAccessIndex = idx
         if (addCall(b, op, x, idx)) continue
         if (op === 7 || op === 8) b.checkpoint()
         else if (op === 9) b.commit()
         else if (op === 10) b.revert()
-        else b.cleanupNetZeroBalanceChanges()
+        else if (op === 11 || op === 12) b.cleanupNetZeroBalanceChanges()
+        else b.cleanupSelfdestructed([x.a], final)
       }
       if (op === 7 || op === 8) depth++
       if ((op === 9 || op === 10) && depth > 0) depth--
@@ -100,6 +102,40 @@ t.test('journalled access-list checkpoints behave exactly like the library', asy
     if (mismatch === undefined && bytesToHex(fast.serialize()) !== bytesToHex(plain.serialize())) mismatch = 'after unwinding'
     t.equal(mismatch, undefined, `seed ${seed}: identical after every step`)
   }
+})
+
+t.test('journalled checkpoints save the parts a frame changes, not whole accounts', async (t) => {
+  // The first journal saved a copy of an account's whole entry in every frame that changed it: a
+  // token's or pool's entry (one slot per holder) was copied again by every transaction calling it,
+  // quadratic in the block. Only a self-destruct's cleanup, which rewrites the whole entry, may copy it now.
+  const list = createBlockLevelAccessList()
+  journalBalCheckpoints(list)
+  const internals = list as unknown as { cloneAccesses: (a: unknown) => unknown }
+  let copies = 0
+  const clone = internals.cloneAccesses.bind(list)
+  internals.cloneAccesses = (a) => {
+    copies++
+    return clone(a)
+  }
+  const token = '0x00000000000000000000000000000000000000aa'
+  for (let i = 1; i <= 50; i++) {
+    list.blockAccessIndex = i
+    list.checkpoint()
+    list.addStorageWrite(token, Uint8Array.of(2, i), Uint8Array.of(1), i, new Uint8Array())
+    list.checkpoint()
+    list.addStorageRead(token, Uint8Array.of(1))
+    list.addStorageWrite(token, Uint8Array.of(3), Uint8Array.of(i), i, Uint8Array.of(1))
+    if (i % 5 === 0) list.revert()
+    else list.commit()
+    list.addBalanceChange(token, BigInt(i), i, 0n)
+    list.commit()
+  }
+  t.equal(copies, 0, 'no whole-entry copies for calls, writes and reverts')
+  t.equal(Object.keys((list as unknown as { accesses: Record<string, { storageChanges: object }> }).accesses[token]!.storageChanges).length, 51, 'all the writes are there')
+  list.checkpoint()
+  list.cleanupSelfdestructed([token])
+  list.revert()
+  t.equal(copies, 1, 'a self-destruct cleanup inside a frame copies that account once')
 })
 
 t.test('access-list calls recorded per transaction and replayed on the block\'s list equal the library making them there', async (t) => {
