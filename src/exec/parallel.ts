@@ -379,8 +379,14 @@ export class ParallelExecutor implements Executor {
     } catch (err) {
       return this.fallback(req, `worker error: ${errorMessage(err)}`)
     }
-    // Nothing speculated (the block was predicted one chain): V8's parallel scavenge keeps its core.
-    if (spec.profile.gaveUp === 'predicted') releaseGc()
+    if (spec.profile.gaveUp === 'predicted') {
+      // Nothing speculated (the block was predicted one chain): V8's parallel scavenge keeps its core,
+      // and senders the caller has not recovered are recovered on every core first, as prepare()
+      // does (the node calls it before validating a payload's body; the benchmark and other callers
+      // may not): this thread would otherwise recover them all in its loop while the workers idle.
+      releaseGc()
+      if (req.block.transactions.some((tx) => Object.isFrozen(tx) && tx.cache.senderPubKey === undefined)) await this.prepare(req.block)
+    }
     // Once every worker has finished its share, the rest of the block (taking their results, the
     // state root) runs on this thread alone: the scavenge's helpers have a core again.
     else void spec.done.then(releaseGc)

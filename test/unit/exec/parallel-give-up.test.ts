@@ -10,12 +10,12 @@ import { rowWorkload } from '../../bench/rows.ts'
 import { setupBenchBlock } from '../../bench/setup.ts'
 
 /**
- * The row's 4M-gas block through a one-worker parallel executor (after one warm-up block: a cold
+ * The row's 4M-gas block (or `gas`) through a one-worker parallel executor (after one warm-up block: a cold
  * worker's results can arrive after the main thread has run those transactions itself, which is
  * no refusal), checked against the sequential executor; the second run's profile and tx count.
  */
-async function secondRun(t: Test, row: string, opts: Partial<ParallelExecutorOptions>, until?: (p: ParallelProfile) => boolean): Promise<{ p: ParallelProfile; txs: number }> {
-  const block = await setupBenchBlock(rowWorkload(row, 7), 4_000_000n, { builder: 'runBlock' })
+async function secondRun(t: Test, row: string, opts: Partial<ParallelExecutorOptions>, until?: (p: ParallelProfile) => boolean, gas = 4_000_000n): Promise<{ p: ParallelProfile; txs: number; par: ParallelExecutor }> {
+  const block = await setupBenchBlock(rowWorkload(row, 7), gas, { builder: 'runBlock' })
   t.teardown(() => block.close())
   const par = new ParallelExecutor({ workers: 1, kvPath: block.location, minTxs: 1, ...opts })
   t.teardown(() => par.close())
@@ -27,7 +27,7 @@ async function secondRun(t: Test, row: string, opts: Partial<ParallelExecutorOpt
     const out = await par.execute(block.request())
     t.equal(bytesToHex(out.stateRoot), bytesToHex(seq.stateRoot), 'state root')
     t.equal(bytesToHex(out.receiptsRoot), bytesToHex(seq.receiptsRoot), 'receipts root')
-    if (until === undefined || until(par.lastProfile!) || run === 5) return { p: par.lastProfile!, txs: block.block.transactions.length }
+    if (until === undefined || until(par.lastProfile!) || run === 5) return { p: par.lastProfile!, txs: block.block.transactions.length, par }
   }
 }
 
@@ -42,12 +42,22 @@ t.test('a one-chain block: speculation given up after the limit, same outcome', 
 })
 
 t.test('a relay chain predicted from the transactions: nothing speculated, the main thread runs the block alone', async (t) => {
-  const { p, txs } = await secondRun(t, 'worst/erc20-chain', { mainShare: 0.2 })
+  const { p, txs, par } = await secondRun(t, 'worst/erc20-chain', { mainShare: 0.2 })
   t.equal(p.gaveUp, 'predicted')
   t.same(p.boundaries, { moved: 0, dropped: 1 }, 'the boundary of the main thread\'s share dropped')
   t.equal(p.reexecuted, 0, 'nothing refused')
   t.equal(p.own, txs, 'every transaction run by the main thread')
-  t.equal(p.workerMs, 0, 'the worker was given nothing')
+  t.equal(p.workerMs, 0, 'the worker was given no transaction')
+})
+
+t.test('a block run on the main thread alone whose senders were not recovered: recovered on every core first', async (t) => {
+  // The request's transactions come without senders (no prepare() before, unlike the node's
+  // newPayload): the idle worker recovers part of them before the main thread's loop, as prepare()
+  // does. (A longer block than above: placing the boundary recovers the senders around it.)
+  const { p, txs, par } = await secondRun(t, 'worst/erc20-chain', { mainShare: 0.2 }, undefined, 15_000_000n)
+  t.equal(p.gaveUp, 'predicted')
+  const r = par.lastPrepare
+  t.ok(r !== undefined && r.chunks > 0 && r.main + r.workers + r.redone === r.chunks, `the ${txs} senders recovered in chunks before the loop (${JSON.stringify(r)})`)
 })
 
 t.test('hot calls predicted from the transactions (a counter every third transaction increments): the whole chain on the worker, in block order, nothing refused', async (t) => {
