@@ -139,7 +139,21 @@ function stats(samples: RunSample[], gasUsed: bigint): ExecutorStats {
   }
 }
 
-async function benchRow(name: string, o: Options, parallel: ParallelSource | undefined): Promise<BenchRow> {
+/**
+ * The parallel executor kept from row to row, as a node keeps one for its lifetime: its workers'
+ * compiled code stays warm, as the sequential executors' code does on this thread. (With a new
+ * executor per row every row started with cold workers while this thread had run every row
+ * before it.) Only an executor that can be pointed at another store (`retarget`) is kept.
+ */
+interface KeptParallel {
+  executor?: Executor & { retarget(kvPath: string): Promise<void> }
+}
+
+function retargetable(ex: Executor | undefined): ex is Executor & { retarget(kvPath: string): Promise<void> } {
+  return typeof (ex as { retarget?: unknown } | undefined)?.retarget === 'function'
+}
+
+async function benchRow(name: string, o: Options, parallel: ParallelSource | undefined, kept: KeptParallel): Promise<BenchRow> {
   const amsterdam = name === AMSTERDAM_ROW
   const generate = rowWorkload(name, o.seed)
   log(`[${name}] generating and building (${o.gas / 1_000_000n}M gas)...`)
@@ -162,7 +176,13 @@ async function benchRow(name: string, o: Options, parallel: ParallelSource | und
   let par: Executor | undefined
   let parError: string | undefined
   try {
-    if (parallel !== undefined) par = await parallel.create({ location: block.location, kv: block.kv, common: block.common })
+    if (parallel !== undefined && kept.executor !== undefined) {
+      await kept.executor.retarget(block.location)
+      par = kept.executor
+    } else if (parallel !== undefined) {
+      par = await parallel.create({ location: block.location, kv: block.kv, common: block.common })
+      if (retargetable(par)) kept.executor = par
+    }
   } catch (err) {
     parError = `could not create: ${err instanceof Error ? err.message : String(err)}`
   }
@@ -244,7 +264,11 @@ async function benchRow(name: string, o: Options, parallel: ParallelSource | und
     }
   } finally {
     load?.kill('SIGKILL')
-    await par?.close?.()
+    // A kept executor that failed is not used again.
+    if (par !== undefined && (par !== kept.executor || parError !== undefined)) {
+      if (par === kept.executor) delete kept.executor
+      await par.close?.()
+    }
     await block.close()
     // Between rows only: a forced full GC releases the young generation's pages, and the next block
     // then pays to fault them back in (seq erc20/independent measured 860 ms right after gc() vs 459
@@ -289,7 +313,12 @@ async function main(): Promise<void> {
     },
     rows: [],
   }
-  for (const name of rows) report.rows.push(await benchRow(name, o, parallel))
+  const kept: KeptParallel = {}
+  try {
+    for (const name of rows) report.rows.push(await benchRow(name, o, parallel, kept))
+  } finally {
+    await kept.executor?.close?.()
+  }
   const table = renderTable(report)
   const json = `${JSON.stringify(report, null, 2)}\n`
   if (o.json && o.out === undefined) {
