@@ -177,8 +177,9 @@ async function benchRow(name: string, o: Options, parallel: ParallelSource | und
   let parError: string | undefined
   try {
     if (parallel !== undefined && kept.executor !== undefined) {
-      await kept.executor.retarget(block.location)
-      par = kept.executor
+      const ex = kept.executor
+      par = ex // (one that cannot be retargeted is closed below, not used again)
+      await ex.retarget(block.location)
     } else if (parallel !== undefined) {
       par = await parallel.create({ location: block.location, kv: block.kv, common: block.common })
       if (retargetable(par)) kept.executor = par
