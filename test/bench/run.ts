@@ -145,11 +145,13 @@ function stats(samples: RunSample[], gasUsed: bigint): ExecutorStats {
  * executor per row every row started with cold workers while this thread had run every row
  * before it.) Only an executor that can be pointed at another store (`retarget`) is kept.
  */
+type Retargetable = Executor & { retarget(kvPath: string): Promise<void> }
+
 interface KeptParallel {
-  executor?: Executor & { retarget(kvPath: string): Promise<void> }
+  executor?: Retargetable
 }
 
-function retargetable(ex: Executor | undefined): ex is Executor & { retarget(kvPath: string): Promise<void> } {
+function retargetable(ex: Executor | undefined): ex is Retargetable {
   return typeof (ex as { retarget?: unknown } | undefined)?.retarget === 'function'
 }
 

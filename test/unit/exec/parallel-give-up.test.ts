@@ -42,7 +42,7 @@ t.test('a one-chain block: speculation given up after the limit, same outcome', 
 })
 
 t.test('a relay chain predicted from the transactions: nothing speculated, the main thread runs the block alone', async (t) => {
-  const { p, txs, par } = await secondRun(t, 'worst/erc20-chain', { mainShare: 0.2 })
+  const { p, txs } = await secondRun(t, 'worst/erc20-chain', { mainShare: 0.2 })
   t.equal(p.gaveUp, 'predicted')
   t.same(p.boundaries, { moved: 0, dropped: 1 }, 'the boundary of the main thread\'s share dropped')
   t.equal(p.reexecuted, 0, 'nothing refused')
